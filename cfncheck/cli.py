@@ -1,0 +1,142 @@
+"""The ``cfncheck`` command line (typer).
+
+Exit codes: 0 no unsuppressed finding at or above ``--fail-on``; 1 such findings; 2 a usage or
+input error (also when other stacks produced findings: the error must not pass silently);
+3 an internal error. Errors are one line on stderr, never a traceback (set CFNCHECK_DEBUG=1 to
+see one).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+from .errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Compliance checks for AWS CloudFormation as AWS CDK synthesizes it.")
+policy_app = typer.Typer(no_args_is_help=True, help="Validate and test YAML policies.")
+app.add_typer(policy_app, name="policy")
+
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cfncheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Show the version and exit.")) -> None:
+    """cfncheck reads a synthesized cloud assembly (cdk.out) or templates and reports defects."""
+
+
+def fail(error: InputError | str, code: int = EXIT_INPUT) -> None:
+    typer.echo(f"cfncheck: error: {error}", err=True)
+    raise typer.Exit(code)
+
+
+def _pair_outputs(formats: list[str], outputs: list[Path]) -> list[tuple[str, Path | None]]:
+    from .report import FORMATS
+
+    formats = formats or ["text"]
+    for f in formats:
+        if f not in FORMATS:
+            fail(f"unknown --format {f!r} (choose from {', '.join(FORMATS)})")
+    if len(outputs) > len(formats):
+        fail("more --output than --format options: each --output belongs to the --format "
+             "before it")
+    pairs = [(f, outputs[i] if i < len(outputs) else None) for i, f in enumerate(formats)]
+    if sum(1 for _, o in pairs if o is None) > 1:
+        fail("only one --format can go to standard output; give the others an --output")
+    return pairs
+
+
+@app.command()
+def scan(
+    paths: List[Path] = typer.Argument(..., help="cdk.out folders, template files or folders."),
+    stage: Optional[str] = typer.Option(None, "--stage", help="Stage for every stack "
+                                        "(overrides detection), e.g. prod."),
+    fmt: List[str] = typer.Option([], "--format", "-f", help="text (default), json. Repeat "
+                                  "for several; pair each with an --output."),
+    output: List[Path] = typer.Option([], "--output", "-o", help="Write the preceding "
+                                      "--format here instead of standard output."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Config file "
+                                          "(default: .cfncheck.yaml or [tool.cfncheck] in "
+                                          "pyproject.toml, searched upward)."),
+    policies: List[Path] = typer.Option([], "--policies", help="Extra policy folder."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", help="error (default), warning, "
+                                          "info or never."),
+) -> None:
+    """Scan cloud assemblies or templates and report findings."""
+    from .config import find_config, load_config
+    from .engine import scan as run_scan
+    from .report import ReportOptions, render
+
+    pairs = _pair_outputs(fmt, output)
+    try:
+        cfg_path = config if config is not None else find_config(Path.cwd())
+        cfg = load_config(cfg_path)
+        threshold = fail_on or cfg.fail_on or "error"
+        if threshold not in FAIL_ON:
+            fail(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {threshold!r}")
+        result = run_scan([str(p) for p in paths], cfg, stage, policy_dirs=policies)
+    except InputError as e:
+        fail(e)
+    options = ReportOptions(fail_on=threshold)
+    for f, out in pairs:
+        text = render(f, result, options)
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            _write_atomic(out, text)
+    for e in result.errors:
+        typer.echo(f"cfncheck: error: {e}", err=True)
+    for n in result.notes:
+        typer.echo(f"cfncheck: note: {n}", err=True)
+    if result.errors:
+        raise typer.Exit(EXIT_INPUT)
+    raise typer.Exit(EXIT_FINDINGS if result.gate(threshold) else EXIT_OK)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a crash never leaves a truncated report."""
+    import tempfile
+
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        fail(InputError(f"cannot write output: {e.strerror}", str(path)))
+
+
+def run() -> None:
+    """Console entry point: no traceback escapes."""
+    try:
+        app(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        typer.echo("cfncheck: interrupted", err=True)
+        sys.exit(130)
+    except Exception as e:  # noqa: BLE001 - last line of defence
+        if os.environ.get("CFNCHECK_DEBUG"):
+            raise
+        typer.echo(f"cfncheck: internal error: {type(e).__name__}: {' '.join(str(e).split())} "
+                   "(set CFNCHECK_DEBUG=1 for a traceback, and please report it)", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,90 @@
+"""The findings model: what every check produces and every report consumes.
+
+A :class:`Finding` names the rule, the stage, the stack, the resource (logical id, type, CDK
+construct path) and the place in the template (file, line, column), with a message and a fix.
+
+Its :attr:`Finding.fingerprint` identifies the *defect*, not the line: it hashes the rule id, the
+assembly path of the stack, the resource's construct path (or logical id when there is none) and
+a rule-supplied ``key`` (e.g. the property path or statement index). Lines moving, keys being
+reordered by a re-synthesis, or unrelated resources being added leave it unchanged. Baselines and
+SARIF ``partialFingerprints`` use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1, "never": 99}
+
+#: JSON output schema version (see docs/json-output.md). Bump on incompatible change.
+JSON_SCHEMA_VERSION = "1.0"
+
+
+@dataclass
+class Suppression:
+    """Why a finding is suppressed: where the suppression came from and its reason."""
+
+    source: str  # "metadata", "config", "cfn-lint", "cdk-nag", "checkov", "cfn_nag", "baseline"
+    reason: str
+    expires: str | None = None
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    severity: str
+    title: str
+    message: str
+    remediation: str = ""
+    stage: str = "unknown"
+    stack: str = ""  # display name, e.g. "Prod/Api" or "Prod/Api/Storage" for a nested stack
+    assembly_path: str = ""  # e.g. "assembly-Prod"
+    template: str = ""  # template file relative to the scanned folder
+    logical_id: str | None = None
+    resource_type: str | None = None
+    construct_path: str | None = None
+    file: str = ""  # path of the template as given (for display and SARIF)
+    line: int = 0
+    column: int = 0
+    path: tuple = ()  # JSON path inside the template, e.g. ("Resources", "Bucket", "Properties")
+    key: str = ""  # rule-supplied discriminator for the fingerprint
+    docs_url: str = ""
+    category: str = ""
+    source_location: dict | None = None  # CDK app source line: {"file", "line"}
+    suppressed: Suppression | None = None
+    fingerprint: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"bad severity {self.severity!r}")
+        self.path = tuple(self.path)
+        if not self.fingerprint:
+            self.fingerprint = compute_fingerprint(self)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["path"] = list(self.path)
+        d["suppressed"] = bool(self.suppressed)
+        d["suppression"] = asdict(self.suppressed) if self.suppressed else None
+        return d
+
+    def sort_key(self) -> tuple:
+        return (self.assembly_path, self.stack, self.template, self.line, self.column,
+                self.rule_id, self.logical_id or "", self.key)
+
+
+def compute_fingerprint(f: Finding) -> str:
+    where = f.construct_path or f.logical_id or ""
+    parts = [f.rule_id, f.assembly_path, _stack_identity(f), where, f.key]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def _stack_identity(f: Finding) -> str:
+    # The construct path already contains the stack path; without one, the stack name does.
+    return "" if f.construct_path else f.stack
+
+
+def at_or_above(severity: str, threshold: str) -> bool:
+    return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold]

@@ -1,0 +1,32 @@
+"""cfncheck's cfn-lint rule pack: one rule class per module in this package.
+
+Usable two ways: ``cfncheck scan`` (via :func:`all_rules`) and plain cfn-lint
+(``cfn-lint --append-rules cfncheck.rules template.json``): cfn-lint instantiates every rule
+class found in this module's namespace, so the classes are imported here.
+"""
+
+from __future__ import annotations
+
+import importlib as _importlib
+import inspect as _inspect
+import pkgutil as _pkgutil
+
+from . import _base
+
+__all__: list[str] = []
+
+for _info in sorted(_pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    if _info.name.startswith("_"):
+        continue
+    _mod = _importlib.import_module(f"{__name__}.{_info.name}")
+    for _name, _cls in _inspect.getmembers(_mod, _inspect.isclass):
+        if (issubclass(_cls, _base.CfncheckRule) and _cls is not _base.CfncheckRule
+                and _cls.__module__ == _mod.__name__):
+            globals()[_name] = _cls
+            __all__.append(_name)
+
+
+def all_rules() -> list:
+    """One instance of every rule class, sorted by rule id."""
+    rules = [globals()[name]() for name in __all__]
+    return sorted(rules, key=lambda r: r.id)

@@ -1,0 +1,127 @@
+"""Safe loading of cfncheck's own data files (policies, config, baselines) with line numbers.
+
+Policies and config are data: only YAML's safe types are constructed (no tags that build
+objects), alias expansion is bounded, nesting is bounded, and every error names the file and
+line. :func:`line_of` maps a JSON-Schema error path back to the line it came from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError
+
+MAX_NODES = 200_000
+MAX_DEPTH = 100
+MAX_BYTES = 5 * 1024 * 1024
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+# YAML 1.1 turns unquoted 2012-10-17 into a date; in our files it is a string.
+_Loader.yaml_implicit_resolvers = {
+    k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml_file(path: str | Path) -> tuple[Any, yaml.Node | None]:
+    """(data, root node) of a YAML (or JSON) data file. Raises InputError."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_BYTES:
+            raise InputError(f"file is larger than {MAX_BYTES} bytes", str(p), kind="limit")
+        text = p.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("file not found", str(p)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a YAML file", str(p)) from None
+    except UnicodeDecodeError:
+        raise InputError("not valid UTF-8", str(p)) from None
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror}", str(p)) from None
+    return load_yaml_text(text, str(p))
+
+
+def load_yaml_text(text: str, name: str) -> tuple[Any, yaml.Node | None]:
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None, None
+            _guard(node, name)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = e.problem or e.context or "malformed YAML"
+        if "could not determine a constructor" in str(e):
+            problem = f"YAML tag not allowed here ({str(e).split(chr(39))[1] if chr(39) in str(e) else 'tag'})"
+        raise InputError(f"invalid YAML: {problem}", name, mark.line + 1 if mark else None,
+                         mark.column + 1 if mark else None, kind="parse") from None
+    except yaml.YAMLError as e:
+        raise InputError(f"invalid YAML: {e}", name, kind="parse") from None
+    except RecursionError:
+        raise InputError("nesting is too deep", name, kind="limit") from None
+    return data, node
+
+
+def _guard(root: yaml.Node, name: str) -> None:
+    """Bound the alias-expanded size and the depth before constructing anything."""
+    memo: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise InputError(f"nesting is deeper than {MAX_DEPTH} levels", name,
+                             node.start_mark.line + 1, kind="limit")
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                total += size(k, depth + 1) + size(v, depth + 1)
+                if total > MAX_NODES:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for v in node.value:
+                total += size(v, depth + 1)
+                if total > MAX_NODES:
+                    break
+        if total > MAX_NODES:
+            raise InputError(f"document expands to more than {MAX_NODES} nodes (YAML alias "
+                             "amplification?)", name, node.start_mark.line + 1, kind="limit")
+        memo[key] = total
+        return total
+
+    size(root, 0)
+
+
+def line_of(node: yaml.Node | None, path) -> int | None:
+    """1-based line of the node at ``path`` (keys and indexes) under ``node``; deepest found."""
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in path:
+        nxt = None
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if getattr(k, "value", None) == part or str(getattr(k, "value", "")) == str(part):
+                    nxt = v
+                    line = k.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(node.value):
+                nxt = node.value[part]
+                line = nxt.start_mark.line + 1
+        if nxt is None:
+            break
+        node = nxt
+    return line

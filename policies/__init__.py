@@ -1,0 +1,1 @@
+"""The built-in YAML policy pack (installed as the package data ``cfncheck.policies``)."""

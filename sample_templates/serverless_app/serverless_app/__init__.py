@@ -1,0 +1,1 @@
+"""CDK sample app used to generate cfncheck's sample cloud assemblies."""

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Re-synthesize every sample cloud assembly under sample_templates/.
+#
+#   bash sample_templates/synth.sh            # both variants, then check_samples.py
+#
+# Python: /work/venv-cdk if it has the pinned versions, else sample_templates/.venv
+# (created with `python3 -m venv` + `pip install -r requirements.txt`).
+# Override with CDK_VENV=/path/to/venv. Needs node (>= 18) on PATH; no docker, no cdk CLI.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+APP="$HERE/serverless_app"
+
+command -v node >/dev/null || { echo "synth.sh: node is required (jsii runtime)" >&2; exit 1; }
+
+venv_ok() {  # $1 = venv dir; true if it has exactly the pinned versions
+    [ -x "$1/bin/python" ] || return 1
+    "$1/bin/python" - "$HERE/requirements.txt" <<'PY'
+import sys
+from importlib.metadata import version, PackageNotFoundError
+for line in open(sys.argv[1]):
+    line = line.split("#")[0].strip()
+    if not line:
+        continue
+    name, want = line.split("==")
+    try:
+        have = version(name)
+    except PackageNotFoundError:
+        sys.exit(1)
+    if have.replace("-", "").lower() != want.replace("-", "").lower():
+        print(f"{name}: have {have}, want {want}", file=sys.stderr)
+        sys.exit(1)
+PY
+}
+
+VENV="${CDK_VENV:-/work/venv-cdk}"
+if ! venv_ok "$VENV"; then
+    VENV="$HERE/.venv"
+    if ! venv_ok "$VENV"; then
+        echo "synth.sh: creating $VENV" >&2
+        python3 -m venv "$VENV"
+        "$VENV/bin/pip" install --quiet -r "$HERE/requirements.txt"
+        venv_ok "$VENV" || { echo "synth.sh: $VENV lacks the pinned versions" >&2; exit 1; }
+    fi
+fi
+echo "synth.sh: using $VENV" >&2
+
+# Keep the environment from leaking into the output.
+unset CDK_CONTEXT_JSON CDK_OUTDIR CDK_DEFAULT_ACCOUNT CDK_DEFAULT_REGION SAMPLE_VARIANT
+export PYTHONDONTWRITEBYTECODE=1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="$(node -p 'process.versions.node.split(".")[0]')"
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION=1
+
+for variant in defective fixed; do
+    out="$HERE/serverless-$variant/cdk.out"
+    rm -rf "$out"
+    echo "synth.sh: $variant -> ${out#"$HERE"/}" >&2
+    (cd "$APP" && "$VENV/bin/python" app.py --variant "$variant" --outdir "$out")
+done
+
+"$VENV/bin/python" "$HERE/check_samples.py"
