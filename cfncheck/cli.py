@@ -22,6 +22,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Compliance checks for AWS CloudFormation as AWS CDK synthesizes it.")
 policy_app = typer.Typer(no_args_is_help=True, help="Validate and test YAML policies.")
 app.add_typer(policy_app, name="policy")
+baseline_app = typer.Typer(no_args_is_help=True, help="Record findings for brownfield adoption.")
+app.add_typer(baseline_app, name="baseline")
 
 FAIL_ON = ("error", "warning", "info", "never")
 
@@ -74,6 +76,16 @@ def scan(
     policies: List[Path] = typer.Option([], "--policies", help="Extra policy folder."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on", help="error (default), warning, "
                                           "info or never."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report only findings "
+                                            "whose fingerprint is not in this baseline file."),
+    sarif_root: Optional[Path] = typer.Option(None, "--sarif-root", help="Folder SARIF "
+                                              "locations are relative to (default: git root)."),
+    category: Optional[str] = typer.Option(None, "--category", help="SARIF "
+                                           "automationDetails id prefix (one per stage/app)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes "
+                                       "(default: number of cores)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=0.1, help="Seconds allowed "
+                                            "per template before it is reported as stalled."),
 ) -> None:
     """Scan cloud assemblies or templates and report findings."""
     from .config import find_config, load_config
@@ -87,10 +99,18 @@ def scan(
         threshold = fail_on or cfg.fail_on or "error"
         if threshold not in FAIL_ON:
             fail(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {threshold!r}")
-        result = run_scan([str(p) for p in paths], cfg, stage, policy_dirs=policies)
+        result = run_scan([str(p) for p in paths], cfg, stage, policy_dirs=policies,
+                          jobs=jobs, timeout=timeout)
+        if baseline is not None:
+            from .baseline import apply_baseline
+
+            apply_baseline(result, baseline)
     except InputError as e:
         fail(e)
-    options = ReportOptions(fail_on=threshold)
+    options = ReportOptions(fail_on=threshold,
+                            sarif_root=str(sarif_root) if sarif_root else cfg.data.get(
+                                "sarif_root"),
+                            category=category)
     for f, out in pairs:
         text = render(f, result, options)
         if out is None:
@@ -104,6 +124,68 @@ def scan(
     if result.errors:
         raise typer.Exit(EXIT_INPUT)
     raise typer.Exit(EXIT_FINDINGS if result.gate(threshold) else EXIT_OK)
+
+
+@policy_app.command("validate")
+def policy_validate(paths: List[Path] = typer.Argument(..., help="Policy files or folders.")
+                    ) -> None:
+    """Validate policy files against policies/policy.schema.json."""
+    from .policy.commands import validate
+
+    try:
+        raise typer.Exit(validate(paths))
+    except InputError as e:
+        fail(e)
+
+
+@policy_app.command("test")
+def policy_test(paths: List[Path] = typer.Argument(None, help="Policy files or folders "
+                                                   "(default: the built-in pack).")) -> None:
+    """Run each policy's PASS/FAIL test templates."""
+    from .policy.commands import test
+
+    try:
+        raise typer.Exit(test(paths or []))
+    except InputError as e:
+        fail(e)
+
+
+@baseline_app.command("create")
+def baseline_create(
+    paths: List[Path] = typer.Argument(..., help="cdk.out folders, templates or folders."),
+    output: Path = typer.Option(Path(".cfncheck-baseline.json"), "--output", "-o"),
+    stage: Optional[str] = typer.Option(None, "--stage"),
+    config: Optional[Path] = typer.Option(None, "--config", "-c"),
+) -> None:
+    """Write the fingerprints of the current findings to a baseline file."""
+    from .baseline import create_baseline
+    from .config import find_config, load_config
+    from .engine import scan as run_scan
+
+    try:
+        cfg = load_config(config if config is not None else find_config(Path.cwd()))
+        result = run_scan([str(p) for p in paths], cfg, stage)
+        _write_atomic(output, create_baseline(result))
+    except InputError as e:
+        fail(e)
+    typer.echo(f"wrote {output}: {sum(1 for f in result.findings if not f.suppressed)} "
+               "findings", err=True)
+    raise typer.Exit(EXIT_INPUT if result.errors else EXIT_OK)
+
+
+@app.command("rules")
+def list_rules(config: Optional[Path] = typer.Option(None, "--config", "-c")) -> None:
+    """List every check (rule pack and policies) with its id, severity and title."""
+    from .config import find_config, load_config
+    from .engine import collect_checks
+
+    try:
+        cfg = load_config(config if config is not None else find_config(Path.cwd()))
+        checks = collect_checks(cfg)
+    except InputError as e:
+        fail(e)
+    for c in sorted(checks, key=lambda c: c.info.id):
+        typer.echo(f"{c.info.id:14} {c.info.severity:8} {c.info.kind:7} {c.info.title}")
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from .yamlio import line_of, load_yaml_file
 CONFIG_NAMES = (".cfncheck.yaml", ".cfncheck.yml")
 
 
-@lru_cache(maxsize=None)
+@cache
 def config_schema() -> dict:
     return json.loads(resources.files("cfncheck.schemas").joinpath("config.schema.json")
                       .read_text())

@@ -55,8 +55,8 @@ def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = ()) -> li
 
 
 def scan(paths: list[str | Path], config: Config | None = None, stage: str | None = None,
-         checks: list[Check] | None = None, policy_dirs: Iterable[str | Path] = ()
-         ) -> ScanResult:
+         checks: list[Check] | None = None, policy_dirs: Iterable[str | Path] = (),
+         jobs: int | None = None, timeout: float | None = None) -> ScanResult:
     config = config or Config()
     loaded = load(paths)
     if checks is None:

@@ -121,7 +121,7 @@ class Graph:
         return [e.target for e in self._edges_in_value(Node(stack, "?"), value, ())]
 
     def named(self, name: str) -> list[Node]:
-        """Resources whose literal physical name (FunctionName, Name, TableName, ...) is ``name``."""
+        """Resources whose literal physical name (FunctionName, Name, ...) is ``name``."""
         return list(self._names.get(name, ()))
 
     # -- building --------------------------------------------------------------------------

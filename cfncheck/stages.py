@@ -33,7 +33,7 @@ _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 
 def tokens(text: str) -> list[str]:
-    """``MyAppProdStack`` -> ``["my", "app", "prod", "stack"]``; ``pre-prod`` -> ``["preprod"...]``"""
+    """``MyAppProdStack`` -> ``["my", "app", "prod", "stack", "myappprodstack"]``."""
     out: list[str] = []
     for word in re.split(r"[^A-Za-z0-9]+", text):
         if not word:

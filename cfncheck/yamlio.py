@@ -63,7 +63,7 @@ def load_yaml_text(text: str, name: str) -> tuple[Any, yaml.Node | None]:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "malformed YAML"
         if "could not determine a constructor" in str(e):
-            problem = f"YAML tag not allowed here ({str(e).split(chr(39))[1] if chr(39) in str(e) else 'tag'})"
+            problem = "a YAML tag that constructs objects is not allowed here"
         raise InputError(f"invalid YAML: {problem}", name, mark.line + 1 if mark else None,
                          mark.column + 1 if mark else None, kind="parse") from None
     except yaml.YAMLError as e:

@@ -17,7 +17,7 @@ class MonitoringStack(Stack):
             # DEFECT 7: a single Errors alarm on one function, no alarm action,
             # no Duration/Throttles alarms, no API 4XX/5XX alarms, no dashboard.
             cw.Alarm(
-                self, "OrdersApiErrors",
+                self, "OrdersApiErrorsAlarm",
                 metric=api_stack.orders_fn.metric_errors(period=Duration.minutes(5)),
                 threshold=1,
                 evaluation_periods=1,
