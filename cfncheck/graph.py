@@ -164,6 +164,12 @@ class Graph:
                     self.out_edges[src].append(e)
                     self.in_edges[e.target].append(e)
 
+    def _named_near(self, src: Node, name: str) -> list[Node]:
+        """Resources named ``name``, preferring the referrer's own CDK Stage (assembly)."""
+        nodes = self._names.get(name, ())
+        same = [n for n in nodes if n.stack.assembly_path == src.stack.assembly_path]
+        return same or list(nodes)
+
     def _name_edges(self, src: Node, res: dict) -> Iterator[Edge]:
         """CloudWatch names things by physical name: match literal names to resources."""
         if not self._names:
@@ -173,13 +179,13 @@ class Graph:
             for path, dim in _dimensions(props):
                 value = dim.get("Value")
                 if isinstance(value, str):
-                    for node in self._names.get(value, ()):
+                    for node in self._named_near(src, value):
                         yield Edge(src, node, path + ("Value",), "Name")
         else:
             body = props.get("DashboardBody")
             for text in _literal_strings(body):
                 for s in re.findall(r'"((?:[^"\\]|\\.)*)"', text):
-                    for node in self._names.get(s, ()):
+                    for node in self._named_near(src, s):
                         yield Edge(src, node, ("Properties", "DashboardBody"), "Name")
 
     def _edges_in_value(self, src: Node, value: object, path: tuple) -> Iterator[Edge]:
