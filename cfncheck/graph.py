@@ -87,6 +87,7 @@ class Graph:
         self._exports: dict[str, list[tuple[Stack, str]]] = defaultdict(list)
         self._stacks_by_name: dict[str, list[Stack]] = defaultdict(list)
         self._names: dict[str, list[Node]] = defaultdict(list)
+        self._resolving: set = set()
         self._build()
 
     # -- queries ---------------------------------------------------------------------------
@@ -182,14 +183,15 @@ class Graph:
                     for node in self._named_near(src, value):
                         yield Edge(src, node, path + ("Value",), "Name")
         else:
-            body = props.get("DashboardBody")
-            for text in _literal_strings(body):
-                for s in re.findall(r'"((?:[^"\\]|\\.)*)"', text):
-                    for node in self._named_near(src, s):
-                        yield Edge(src, node, ("Properties", "DashboardBody"), "Name")
+            body = parse_dashboard(props.get("DashboardBody"))
+            for s in _strings(body):
+                for node in self._named_near(src, s):
+                    yield Edge(src, node, ("Properties", "DashboardBody"), "Name")
 
-    def _edges_in_value(self, src: Node, value: object, path: tuple) -> Iterator[Edge]:
-        stack = src.stack
+    def _edges_in_value(self, src: Node, value: object, path: tuple,
+                        stack: Stack | None = None) -> Iterator[Edge]:
+        """Edges for the refs in ``value``, resolved in ``stack`` (default: the source's)."""
+        stack = stack or src.stack
         todo = [(value, path)]
         while todo:
             v, p = todo.pop()
@@ -228,7 +230,7 @@ class Graph:
             if len(arg) > 1 and isinstance(arg[1], dict):
                 variables = arg[1]
                 for k, item in variables.items():
-                    yield from self._edges_in_value(src, item, p + ("Fn::Sub", 1, k))
+                    yield from self._edges_in_value(src, item, p + ("Fn::Sub", 1, k), stack)
         if not isinstance(text, str):
             return
         for name in _SUB_VAR.findall(text):
@@ -261,7 +263,7 @@ class Graph:
                 pres = stack.parent.resources.get(stack.parent_logical_id) or {}
                 pvals = (pres.get("Properties") or {}).get("Parameters") or {}
                 if isinstance(pvals, dict) and lid in pvals:
-                    for e in self._edges_in_value(src, pvals[lid], p):
+                    for e in self._edges_in_value(src, pvals[lid], p, stack.parent):
                         yield _rebase(e, src, p, kind, via + (("parameter", lid),))
                     return
             yield Edge(src, Node(stack, lid, "parameter"), p, kind, attr, via)
@@ -270,10 +272,15 @@ class Graph:
                 depth: int) -> Iterator[Edge]:
         outputs = stack.template.data.get("Outputs")
         out = outputs.get(oid) if isinstance(outputs, dict) else None
-        if not isinstance(out, dict):
-            return
-        for e in self._edges_in_value(Node(stack, oid, "output"), out.get("Value"), p):
-            yield _rebase(e, src, p, kind, via + e.via)
+        key = (id(stack), oid)
+        if not isinstance(out, dict) or key in self._resolving:
+            return  # absent, or an export/import cycle
+        self._resolving.add(key)
+        try:
+            for e in self._edges_in_value(Node(stack, oid, "output"), out.get("Value"), p):
+                yield _rebase(e, src, p, kind, via + e.via)
+        finally:
+            self._resolving.discard(key)
 
     def _import(self, src: Node, name: str, p: tuple, via: tuple) -> Iterator[Edge]:
         candidates = self._exports.get(name, [])
@@ -352,17 +359,17 @@ def _dimensions(props: dict) -> Iterator[tuple[tuple, dict]]:
                                "Dimensions", j), d
 
 
-def _literal_strings(value: object) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for v in value:
-            yield from _literal_strings(v)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            if k in ("Ref", "Fn::GetAtt", "Fn::ImportValue"):
-                continue
-            yield from _literal_strings(v)
+def _strings(value: object) -> Iterator[str]:
+    """Every string in a parsed JSON value (iteratively: bodies can be deep)."""
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, str):
+            yield v
+        elif isinstance(v, list):
+            todo.extend(v)
+        elif isinstance(v, dict):
+            todo.extend(v.values())
 
 
 def dashboard_body_text(body: object, placeholder: str = "__REF__") -> str:

@@ -43,7 +43,7 @@ def tokens(text: str) -> list[str]:
         if len(parts) > 1:
             out.append(word.lower())
     joined = re.sub(r"[^a-z0-9]", "", text.lower())
-    if joined in TOKENS:
+    if joined in TOKENS and joined not in out:
         out.append(joined)
     return out
 

@@ -1,0 +1,32 @@
+"""Shared fixtures: the committed sample assemblies."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.samples import DEFECTIVE, FIXED
+
+
+@pytest.fixture
+def defective() -> Path:
+    return DEFECTIVE
+
+
+@pytest.fixture
+def fixed() -> Path:
+    return FIXED
+
+
+@pytest.fixture
+def assembly_copy(tmp_path):
+    """Copy a sample assembly into tmp so a test can change it."""
+
+    def make(src: Path = DEFECTIVE) -> Path:
+        dst = tmp_path / "cdk.out"
+        shutil.copytree(src, dst)
+        return dst
+
+    return make
