@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from . import __version__
 from .errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError
@@ -45,29 +46,67 @@ def fail(error: InputError | str, code: int = EXIT_INPUT) -> None:
     raise typer.Exit(code)
 
 
-def _pair_outputs(formats: list[str], outputs: list[Path]) -> list[tuple[str, Path | None]]:
+class _FormatOrderCommand(TyperCommand):
+    """Remembers the order of --format/--output on the command line, so each --output is
+    paired with the --format before it (click collects each option into its own list)."""
+
+    def parse_args(self, ctx, args):
+        order = []
+        for tok in args:
+            if tok == "--":
+                break
+            if tok in ("--format", "-f") or tok.startswith("--format=") or \
+                    (tok.startswith("-f") and not tok.startswith("--")):
+                order.append("format")
+            elif tok in ("--output", "-o") or tok.startswith("--output=") or \
+                    (tok.startswith("-o") and not tok.startswith("--")):
+                order.append("output")
+        ctx.meta["cfncheck.format_order"] = order
+        return super().parse_args(ctx, args)
+
+
+def _pair_outputs(formats: list[str], outputs: list[Path],
+                  order: list[str] | None = None) -> list[tuple[str, Path | None]]:
     from .report import FORMATS
 
-    formats = formats or ["text"]
+    formats = list(formats) or ["text"]
     for f in formats:
         if f not in FORMATS:
             fail(f"unknown --format {f!r} (choose from {', '.join(FORMATS)})")
     if len(outputs) > len(formats):
         fail("more --output than --format options: each --output belongs to the --format "
              "before it")
-    pairs = [(f, outputs[i] if i < len(outputs) else None) for i, f in enumerate(formats)]
+    if order is None or len(order) != len(formats) + len(outputs) or "format" not in order:
+        # no usable command-line order (called directly): pair by position
+        order = ["format", "output"] * len(outputs) + ["format"] * (len(formats) - len(outputs))
+    pairs: list[list] = []
+    fi = oi = 0
+    for kind in order:
+        if kind == "format":
+            pairs.append([formats[fi], None])
+            fi += 1
+        else:
+            if not pairs or pairs[-1][1] is not None:
+                fail("each --output belongs to the --format before it: give a --format "
+                     "before every --output")
+            pairs[-1][1] = outputs[oi]
+            oi += 1
+    if not pairs:
+        pairs = [["text", None]]
     if sum(1 for _, o in pairs if o is None) > 1:
         fail("only one --format can go to standard output; give the others an --output")
-    return pairs
+    return [(f, o) for f, o in pairs]
 
 
-@app.command()
+@app.command(cls=_FormatOrderCommand)
 def scan(
+    ctx: typer.Context,
     paths: List[Path] = typer.Argument(..., help="cdk.out folders, template files or folders."),
     stage: Optional[str] = typer.Option(None, "--stage", help="Stage for every stack "
                                         "(overrides detection), e.g. prod."),
-    fmt: List[str] = typer.Option([], "--format", "-f", help="text (default), json. Repeat "
-                                  "for several; pair each with an --output."),
+    fmt: List[str] = typer.Option([], "--format", "-f", help="text (default), json, sarif, "
+                                  "junit, github, markdown. Repeat for several; pair each "
+                                  "with an --output."),
     output: List[Path] = typer.Option([], "--output", "-o", help="Write the preceding "
                                       "--format here instead of standard output."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Config file "
@@ -92,29 +131,52 @@ def scan(
     from .engine import scan as run_scan
     from .report import ReportOptions, render
 
-    pairs = _pair_outputs(fmt, output)
+    pairs = _pair_outputs(fmt, output, ctx.meta.get("cfncheck.format_order"))
+    progress = None
     try:
         cfg_path = config if config is not None else find_config(Path.cwd())
         cfg = load_config(cfg_path)
         threshold = fail_on or cfg.fail_on or "error"
         if threshold not in FAIL_ON:
             fail(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {threshold!r}")
-        result = run_scan([str(p) for p in paths], cfg, stage, policy_dirs=policies,
-                          jobs=jobs, timeout=timeout)
+        if baseline is not None:
+            from .baseline import load_baseline
+
+            load_baseline(baseline)  # a bad baseline fails before the scan, not after it
+        if sys.stderr.isatty() and not os.environ.get("CI"):
+            from .report.text import ProgressBar
+
+            progress = ProgressBar()
+        try:
+            result = run_scan([str(p) for p in paths], cfg, stage, policy_dirs=policies,
+                              jobs=jobs, timeout=timeout, progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
         if baseline is not None:
             from .baseline import apply_baseline
 
             apply_baseline(result, baseline)
     except InputError as e:
         fail(e)
-    options = ReportOptions(fail_on=threshold,
-                            sarif_root=str(sarif_root) if sarif_root else cfg.data.get(
-                                "sarif_root"),
-                            category=category)
+    root = sarif_root if sarif_root else (cfg.base / cfg.data["sarif_root"]
+                                          if cfg.data.get("sarif_root") else None)
+    if root is not None and not Path(root).is_dir():
+        fail(InputError("--sarif-root is not a folder", str(root)))
+    options = ReportOptions(fail_on=threshold, sarif_root=str(root) if root else None,
+                            category=category, scanned=[str(p) for p in paths],
+                            config_path=str(cfg.path) if cfg.path else None)
     for f, out in pairs:
+        options.color = out is None and f == "text" and _color(sys.stdout)
+        options.width = None
+        if options.color:
+            import shutil
+
+            options.width = shutil.get_terminal_size((120, 24)).columns
         text = render(f, result, options)
         if out is None:
             sys.stdout.write(text)
+            sys.stdout.flush()
         else:
             _write_atomic(out, text)
     for e in result.errors:
@@ -124,6 +186,15 @@ def scan(
     if result.errors:
         raise typer.Exit(EXIT_INPUT)
     raise typer.Exit(EXIT_FINDINGS if result.gate(threshold) else EXIT_OK)
+
+
+def _color(stream) -> bool:
+    """Colours on a terminal unless NO_COLOR is set; FORCE_COLOR forces them."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
 
 
 @policy_app.command("validate")

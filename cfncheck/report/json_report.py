@@ -1,4 +1,10 @@
-"""JSON report (versioned schema, see docs/json-output.md)."""
+"""JSON report: a versioned, documented schema (docs/json-output.md).
+
+The document validates against ``cfncheck/schemas/report.schema.json``; its ``version`` is
+:data:`cfncheck.findings.JSON_SCHEMA_VERSION` (a major bump means an incompatible change).
+Suppressed findings (metadata, config, peers' suppressions, baseline) are kept with
+``"suppressed": true`` and a ``suppression`` object; ``summary`` counts only the others.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import json
 
 from .. import __version__
 from ..findings import JSON_SCHEMA_VERSION
+from . import active, failed, rule_infos, severity_counts, stack_rows, suppressed
 
 
 def to_data(result, options) -> dict:
@@ -19,18 +26,25 @@ def to_data(result, options) -> dict:
         "stacks": [{"name": s.name, "stage": s.stage, "stage_source": s.stage_source,
                     "template": s.template_rel, "assembly_path": s.assembly_path,
                     "parent": s.parent.name if s.parent else None} for s in result.stacks],
+        "rules": [{"id": c.id, "title": c.title, "severity": c.severity, "kind": c.kind,
+                   "category": c.category, "tags": [str(t) for t in c.tags or ()],
+                   "docs_url": c.docs_url} for c in rule_infos(result).values()],
+        "peer_suppressions": list(result.peer_suppressions),
+        "baseline": result.baseline,
     }
 
 
 def summary(result, options) -> dict:
-    counts = {"error": 0, "warning": 0, "info": 0}
-    for f in result.findings:
-        if not f.suppressed:
-            counts[f.severity] += 1
-    return {"stacks": len(result.stacks), "findings": sum(counts.values()),
-            "suppressed": sum(1 for f in result.findings if f.suppressed),
-            "by_severity": counts, "errors": len(result.errors),
-            "failed": bool(result.gate(options.fail_on)) or bool(result.errors)}
+    sup = suppressed(result)
+    by_source: dict[str, int] = {}
+    for f in sup:
+        by_source[f.suppressed.source] = by_source.get(f.suppressed.source, 0) + 1
+    return {"stacks": len(result.stacks), "findings": len(active(result)),
+            "suppressed": len(sup), "suppressed_by_source": dict(sorted(by_source.items())),
+            "by_severity": severity_counts(active(result)), "errors": len(result.errors),
+            "fail_on": options.fail_on, "gate_findings": len(result.gate(options.fail_on)),
+            "failed": failed(result, options.fail_on),
+            "by_stack": stack_rows(result)}
 
 
 def render(result, options) -> str:

@@ -1,0 +1,1 @@
+"""Data files shipped with cfncheck (e.g. the peer-suppression mapping)."""
