@@ -255,8 +255,11 @@ def list_rules(config: Optional[Path] = typer.Option(None, "--config", "-c")) ->
         checks = collect_checks(cfg)
     except InputError as e:
         fail(e)
-    for c in sorted(checks, key=lambda c: c.info.id):
-        typer.echo(f"{c.info.id:14} {c.info.severity:8} {c.info.kind:7} {c.info.title}")
+    from .suppressions import BUILTIN_CHECKS
+
+    infos = [c.info for c in checks] + [i for i in BUILTIN_CHECKS if cfg.enabled(i.id)]
+    for info in sorted(infos, key=lambda i: i.id):
+        typer.echo(f"{info.id:14} {info.severity:8} {info.kind:7} {info.title}")
 
 
 def _write_atomic(path: Path, text: str) -> None:
