@@ -1,0 +1,153 @@
+"""A compiled policy as a :class:`~cfncheck.checks.Check`: per-resource verdicts and hits.
+
+:class:`PolicyCheck` holds everything compiled once at load time (type selector, filter,
+assertion tree, message template). :meth:`PolicyCheck.run` creates a :class:`RunState` once per
+scan (parameters resolved per stage and cached, per-app type lists) and evaluates each resource
+of the selected types, taken from the graph's type index. :meth:`PolicyCheck.verdict` is what
+both the scan and ``cfncheck policy test`` use: PASS, FAIL (with the hit) or SKIP.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..cdk_internals import classify
+from ..checks import CheckInfo, Hit, ScanContext
+from .evaluate import Assertion, Env, SkipResource
+from .groups import TypeSelector
+from .paths import path_text
+
+PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+FIELDS = ("logical_id", "type", "stack", "stage", "construct_path", "reason", "title")
+
+
+@dataclass
+class Verdict:
+    status: str  # PASS | FAIL | SKIP
+    reason: str = ""
+    hit: Hit | None = None
+
+
+class RunState:
+    """Per-scan data of one policy: parameter values per stage, per-app resource lists."""
+
+    def __init__(self, ctx: ScanContext, policy: "PolicyCheck"):
+        self.ctx = ctx
+        self.graph = ctx.graph
+        self.policy = policy
+        self._params: dict = {}
+        self._apps: dict = {}
+
+    def param(self, name: str, stage: str):
+        key = (name, stage)
+        if key not in self._params:
+            self._params[key] = self.ctx.parameter(self.policy.info.id, name, stage,
+                                                   self.policy.parameters.get(name))
+        return self._params[key]
+
+    def app_nodes(self, app, selector: TypeSelector) -> list:
+        from .relations import app_key
+
+        by_app = self._apps.get(selector)
+        if by_app is None:
+            by_app = self._apps[selector] = {}
+            for t in selector.types_in(self.graph.by_type):
+                for node in self.graph.resources(t):
+                    by_app.setdefault(app_key(node.stack), []).append(node)
+        return by_app.get(app, [])
+
+
+class PolicyCheck:
+    def __init__(self, info: CheckInfo, selector: TypeSelector, assertion: Assertion,
+                 where: Assertion | None = None, parameters: dict | None = None,
+                 unresolved: str = "fail", cdk_internal: str = "report",
+                 message: str | None = None, spec: dict | None = None):
+        self.info = info
+        self.selector = selector
+        self.assertion = assertion
+        self.where = where
+        self.parameters = dict(parameters or {})
+        self.unresolved = unresolved
+        self.cdk_internal = cdk_internal
+        self.message = message or "{title}: {reason}"
+        self.spec = spec or {}
+
+    def __repr__(self) -> str:
+        return f"PolicyCheck({self.info.id})"
+
+    def run(self, ctx: ScanContext) -> Iterable[Hit]:
+        state = RunState(ctx, self)
+        stages = self.info.stages
+        for t in self.selector.types_in(ctx.graph.by_type):
+            for node in ctx.graph.resources(t):
+                if stages is not None and node.stack.stage not in stages:
+                    continue
+                v = self.verdict(state, node)
+                if v.hit is not None:
+                    yield v.hit
+
+    def applies_to(self, node) -> bool:
+        t = node.type
+        return bool(t) and self.selector.matches(t) and (
+            self.info.stages is None or node.stack.stage in self.info.stages)
+
+    def verdict(self, state: RunState, node) -> Verdict:
+        if not self.applies_to(node):
+            return Verdict(SKIP, "not applicable (type or stage)")
+        stack, lid = node.stack, node.logical_id
+        internal = classify(stack, lid)
+        if internal is not None and self.cdk_internal == "skip":
+            return Verdict(SKIP, f"CDK-generated: {internal.reason}")
+        env = Env(node, node.resource, state, self.unresolved)
+        try:
+            if self.where is not None and not self.where.evaluate(env).ok:
+                return Verdict(SKIP, "filtered out by where")
+            out = self.assertion.evaluate(env)
+        except SkipResource as e:
+            return Verdict(SKIP, f"unresolved: {e}")
+        if out.ok:
+            return Verdict(PASS)
+        at = tuple(out.at) if out.at else ()
+        path = ("Resources", lid) + at
+        want = tuple(out.want) if out.want else at
+        key = path_text(want, node.resource, stable=True) if want else ""
+        message = self.format_message(state, node, out.reason)
+        severity = None
+        if internal is not None:
+            message += f" (CDK-generated resource: {internal.reason})"
+            if self.cdk_internal == "info":
+                severity = "info"
+        return Verdict(FAIL, out.reason, Hit(stack, lid, path, message, key, severity))
+
+    def format_message(self, state: RunState, node, reason: str) -> str:
+        stack = node.stack
+        values = {
+            "logical_id": node.logical_id, "type": node.type or "", "stack": stack.name,
+            "stage": stack.stage, "construct_path": stack.construct_path(node.logical_id) or "",
+            "reason": reason, "title": self.info.title,
+        }
+
+        def sub(m: re.Match) -> str:
+            name = m.group(1)
+            if name.startswith("param."):
+                return str(state.param(name[6:], stack.stage))
+            return str(values.get(name, m.group(0)))
+
+        text = self.message.replace("{{", "\x00").replace("}}", "\x01")
+        return PLACEHOLDER.sub(sub, text).replace("\x00", "{").replace("\x01", "}")
+
+
+def message_errors(message: str, parameters: dict) -> list[str]:
+    """Unknown placeholders in a message template."""
+    text = message.replace("{{", "").replace("}}", "")
+    bad = []
+    for name in PLACEHOLDER.findall(text):
+        if name in FIELDS:
+            continue
+        if name.startswith("param.") and name[6:] in parameters:
+            continue
+        bad.append("{" + name + "}")
+    return bad

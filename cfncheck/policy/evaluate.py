@@ -1,0 +1,880 @@
+"""Assertions of the policy language: compiled once from YAML, evaluated per resource.
+
+:func:`compile_assertion` turns an assertion mapping into a tree of :class:`Assertion` objects
+(paths parsed, regular expressions compiled with google-re2, operands checked); evaluating one
+against an :class:`Env` (a resource, and an element when inside ``every``/``some``/``lookup``)
+gives an :class:`Outcome`: whether it holds, why not, and where in the resource.
+
+Intrinsic functions are handled on purpose. A comparison on a value that is ``Ref``/``Fn::*``
+is *unresolved* and follows the test's (or the policy's) ``unresolved`` mode: ``fail``,
+``pass`` or ``skip`` (the whole resource is skipped, :class:`SkipResource`). ``Fn::If`` is
+looked through: the test is applied to both branches (``AWS::NoValue`` = absent), and only if
+the branches disagree is the value unresolved. ``Ref: AWS::NoValue`` is an absent value.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Callable
+
+import re2
+
+from .groups import TypeSelector
+from .paths import (
+    ABSENT,
+    FOUND,
+    HIDDEN,
+    Path,
+    PathError,
+    is_intrinsic,
+    is_no_value,
+    parse_path,
+    resolve,
+)
+from .paths import path_text as _path_text
+
+if TYPE_CHECKING:
+    from ..graph import Graph, Node
+
+PASS, FAIL, UNRESOLVED = "pass", "fail", "unresolved"
+MAX_REASONS = 4
+UNRESOLVED_MODES = ("fail", "pass", "skip")
+
+
+class CompileError(ValueError):
+    """A policy that passes the JSON schema but is still wrong; ``where`` = path in the file."""
+
+    def __init__(self, message: str, where: tuple):
+        super().__init__(message)
+        self.where = where
+
+
+class SkipResource(Exception):
+    """An unresolved value with ``unresolved: skip``: the resource is not checked."""
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    reason: str = ""
+    at: tuple | None = None  # path inside the resource that decided it (None: the resource)
+    test: "Assertion | None" = None  # the failing leaf
+    want: tuple | None = None  # the full path that was asked for when ``at`` is a parent
+
+
+@dataclass
+class Env:
+    """What an assertion is evaluated against."""
+
+    node: "Node"
+    root: dict  # the resource
+    run: Any  # the per-run state (cfncheck.policy.check.RunState)
+    unresolved: str = "fail"  # the policy's default
+    element: Any = None
+    element_at: tuple = ()
+    in_element: bool = False
+
+    @property
+    def stack(self):
+        return self.node.stack
+
+    @property
+    def graph(self) -> "Graph":
+        return self.run.graph
+
+    def param(self, name: str):
+        return self.run.param(name, self.node.stack.stage)
+
+    def value(self, operand):
+        return self.param(operand.name) if isinstance(operand, Param) else operand
+
+    def at_element(self, value, at: tuple) -> "Env":
+        return replace(self, element=value, element_at=at, in_element=True)
+
+    def for_node(self, node: "Node") -> "Env":
+        return Env(node, node.resource, self.run, self.unresolved)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+
+    def __str__(self) -> str:
+        return f"parameter {self.name}"
+
+
+class Assertion:
+    def evaluate(self, env: Env) -> Outcome:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def describe(self) -> str:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def walk(self):
+        """This assertion and every nested one."""
+        yield self
+
+
+# -- combinators ------------------------------------------------------------------------------
+
+@dataclass
+class All(Assertion):
+    items: list
+
+    def evaluate(self, env: Env) -> Outcome:
+        last = Outcome(True)
+        failures: list[Outcome] = []
+        for a in self.items:
+            last = a.evaluate(env)
+            if not last.ok:
+                if _is_type_guard(last.test):
+                    return last  # not this kind of resource: nothing more to explain
+                failures.append(last)
+        if not failures:
+            return Outcome(True, at=last.at)
+        # explain every failing part, not only the first (all four BPA flags, both policies)
+        first = failures[0]
+        reasons = list(dict.fromkeys(f.reason for f in failures))
+        if len(reasons) > MAX_REASONS:
+            reasons = reasons[:MAX_REASONS] + [f"{len(reasons) - MAX_REASONS} more"]
+        return Outcome(False, "; ".join(reasons), first.at, first.test, first.want)
+
+    def describe(self) -> str:
+        return " and ".join(f"({a.describe()})" for a in self.items)
+
+    def walk(self):
+        yield self
+        for a in self.items:
+            yield from a.walk()
+
+
+@dataclass
+class Any_(Assertion):
+    items: list
+
+    def evaluate(self, env: Env) -> Outcome:
+        failures = []
+        for a in self.items:
+            out = a.evaluate(env)
+            if out.ok:
+                return out
+            failures.append(out)
+        # alternatives that failed on a Type test ("this kind of resource") explain nothing
+        real = [f for f in failures if not _is_type_guard(f.test)] or failures
+        reasons = list(dict.fromkeys(f.reason for f in real))
+        return Outcome(False, " or ".join(reasons), real[0].at, real[0].test, real[0].want)
+
+    def describe(self) -> str:
+        return " or ".join(f"({a.describe()})" for a in self.items)
+
+    def walk(self):
+        yield self
+        for a in self.items:
+            yield from a.walk()
+
+
+@dataclass
+class Not(Assertion):
+    item: Assertion
+    message: str | None = None
+
+    def evaluate(self, env: Env) -> Outcome:
+        out = self.item.evaluate(env)
+        if out.ok:
+            return Outcome(False, self.message or f"{self.item.describe()}, which is not allowed",
+                           out.at, self)
+        return Outcome(True, at=out.at)
+
+    def describe(self) -> str:
+        return f"not ({self.item.describe()})"
+
+    def walk(self):
+        yield self
+        yield from self.item.walk()
+
+
+def _is_type_guard(test) -> bool:
+    return isinstance(test, Test) and test.path.segments == ("Type",)
+
+
+# -- property tests ---------------------------------------------------------------------------
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _num(v) -> float | None:
+    if _is_num(v):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def equal(v, x) -> bool:
+    """CloudFormation-aware equality: ``true`` matches ``"true"``, ``15`` matches ``"15"``."""
+    if isinstance(x, bool):
+        if isinstance(v, bool):
+            return v is x
+        return isinstance(v, str) and v.strip().lower() == ("true" if x else "false")
+    if _is_num(x):
+        n = _num(v) if not isinstance(v, bool) else None
+        return n is not None and n == float(x)
+    if isinstance(x, str):
+        if isinstance(v, str):
+            return v == x
+        if _is_num(v):
+            return _num(x) is not None and float(v) == _num(x)
+        if isinstance(v, bool):
+            return x.strip().lower() == ("true" if v else "false")
+        return False
+    if x is None:
+        return v is None
+    return v == x
+
+
+def short(v, limit: int = 60) -> str:
+    if isinstance(v, str):
+        text = json.dumps(v)
+    else:
+        try:
+            text = json.dumps(v, default=str, separators=(",", ":"))
+        except (TypeError, ValueError):
+            text = str(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _type_of(v) -> str:
+    if is_intrinsic(v):
+        return "intrinsic"
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    if _is_num(v):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "list"
+    return "object"
+
+
+# operators that hold on an absent value
+_ABSENT_HOLDS = {"not_equals", "not_in", "not_regex"}
+_NO_DEFAULT = object()
+COMPARISONS = ("equals", "not_equals", "in", "not_in", "regex", "not_regex", "gt", "gte", "lt",
+               "lte", "contains", "length_gte", "length_lte", "type", "exists")
+OPERATORS = COMPARISONS + ("includes_all", "has_tags", "references")
+
+
+@dataclass
+class Test(Assertion):
+    path: Path
+    op: str
+    operand: Any
+    quantifier: str = "all"
+    unresolved: str | None = None
+    message: str | None = None
+    regex: Any = None  # compiled re2 pattern
+    selector: TypeSelector | None = None  # references
+    count_gte: Any = 1  # references
+    default: Any = _NO_DEFAULT  # the value CloudFormation assumes when the property is absent
+
+    # -- description --
+    def expectation(self, env: Env | None = None) -> str:
+        x = self.operand
+        if env is not None:
+            x = env.value(x)
+        xs = short(x) if not isinstance(x, Param) else str(x)
+        return {
+            "exists": "present" if x is True else "absent",
+            "equals": xs,
+            "not_equals": f"anything but {xs}",
+            "in": f"one of {xs}",
+            "not_in": f"none of {xs}",
+            "regex": f"to match /{x}/",
+            "not_regex": f"not to match /{x}/",
+            "gt": f"> {xs}", "gte": f">= {xs}", "lt": f"< {xs}", "lte": f"<= {xs}",
+            "contains": f"to contain {xs}",
+            "length_gte": f"length >= {xs}", "length_lte": f"length <= {xs}",
+            "type": f"a {x}",
+            "includes_all": f"to include all of {xs}",
+            "has_tags": f"tags {xs}",
+            "references": f"a reference to {self.selector}",
+        }[self.op]
+
+    def describe(self) -> str:
+        q = "some " if self.quantifier == "any" and self.path.multi else ""
+        if self.op == "exists":
+            return f"{q}{self.path} {'exists' if self.operand is True else 'is absent'}"
+        if self.op == "has_tags":
+            return f"the resource has tags {short(self.operand)}"
+        return f"{q}{self.path} is {self.expectation()}"
+
+    # -- evaluation --
+    def evaluate(self, env: Env) -> Outcome:
+        if self.op == "has_tags":
+            return self._has_tags(env)
+        values = resolve(self.path, env.root, (), env.element, env.element_at)
+        if self.op == "includes_all":
+            return self._includes_all(env, values)
+        if self.path.multi:
+            present = [v for v in values if not v.empty]
+            if not present:
+                where = values[0].at if values else env.element_at
+                if self.quantifier == "any" or (self.op == "exists" and self.operand is True):
+                    return self._fail(env, f"{self._text(values[0].want if values else ())} "
+                                      "has no elements", where)
+                return Outcome(True, at=where)
+            first_fail = None
+            for v in present:
+                out = self._one(env, v)
+                if out.ok and self.quantifier == "any":
+                    return out
+                if not out.ok:
+                    if self.quantifier == "all":
+                        return out
+                    first_fail = first_fail or out
+            if self.quantifier == "all":
+                return Outcome(True, at=present[0].at)
+            return self._fail(env, f"no value of {self.path} is {self.expectation(env)} "
+                              f"(e.g. {first_fail.reason})", first_fail.at)
+        return self._one(env, values[0])
+
+    def _text(self, at: tuple) -> str:
+        return _path_text(at)
+
+    def _fail(self, env: Env, reason: str, at: tuple | None, want: tuple | None = None
+              ) -> Outcome:
+        return Outcome(False, self.message or reason, at, self, want)
+
+    def _unresolved(self, env: Env, at: tuple, value, why: str = "") -> Outcome:
+        mode = self.unresolved or env.unresolved
+        reason = why or f"{self._text(at)} is not a literal value ({short(value)})"
+        if mode == "pass":
+            return Outcome(True, at=at)
+        if mode == "skip":
+            raise SkipResource(reason)
+        return Outcome(False, reason, at, self)  # the author's message would mislead here
+
+    def _one(self, env: Env, v) -> Outcome:
+        if v.status == HIDDEN:
+            return self._unresolved(env, v.at, v.value, f"{self._text(v.at)} is not a literal "
+                                    f"value ({short(v.value)}), so {self.path} is unknown")
+        if v.status == ABSENT and self.default is not _NO_DEFAULT and not v.empty \
+                and self.op != "exists":
+            state, reason = self._apply(env, env.value(self.default), v.want)
+            if state == PASS:
+                return Outcome(True, at=v.at)
+            return self._fail(env, f"{reason} ({self._text(v.want)} is absent, so "
+                                   f"{short(env.value(self.default))} by default)", v.at,
+                              v.want)
+        if v.status == ABSENT:
+            if self.op in _ABSENT_HOLDS or (self.op == "exists" and self.operand is False):
+                return Outcome(True, at=v.at)
+            return self._fail(env, f"{self._text(v.want)} is absent", v.at, v.want)
+        state, reason = self._apply(env, v.value, v.at)
+        if state == PASS:
+            return Outcome(True, at=v.at)
+        if state == UNRESOLVED:
+            return self._unresolved(env, v.at, v.value, reason)
+        return self._fail(env, reason, v.at)
+
+    def _apply(self, env: Env, value, at: tuple) -> tuple[str, str]:
+        """(state, reason) of the operator on one present value, looking through Fn::If."""
+        if self.op == "exists":
+            branches = set(_if_presence(value))
+            if len(branches) > 1:
+                return UNRESOLVED, (f"{self._text(at)} depends on condition "
+                                    f"{_condition_name(value)} ({short(value)})")
+            present = branches.pop()
+            if present == self.operand:
+                return PASS, ""
+            return FAIL, (f"{self._text(at)} is present ({short(value)}), expected absent"
+                          if present else f"{self._text(at)} is absent")
+        if self.op == "references":
+            return self._references(env, value, at)
+        if self.op == "type" and env.value(self.operand) == "intrinsic":
+            return (PASS, "") if is_intrinsic(value) else \
+                (FAIL, f"{self._text(at)} is {short(value)}, expected an intrinsic function")
+        if is_intrinsic(value):
+            branches = _if_branches(value)
+            if branches is None:
+                return UNRESOLVED, ""
+            states = []
+            for b in branches:
+                if b is _ABSENT:
+                    ok = self.op in _ABSENT_HOLDS
+                    states.append((PASS, "") if ok else (FAIL, f"{self._text(at)} is absent "
+                                                               "when the condition says so"))
+                else:
+                    states.append(self._literal(env, b, at))
+            kinds = {s for s, _ in states}
+            if kinds == {PASS}:
+                return PASS, ""
+            if kinds == {FAIL}:
+                return FAIL, states[0][1] + " (in every branch of Fn::If)"
+            return UNRESOLVED, (f"{self._text(at)} depends on condition "
+                                f"{_condition_name(value)} ({short(value)})")
+        return self._literal(env, value, at)
+
+    def _literal(self, env: Env, v, at: tuple) -> tuple[str, str]:
+        op = self.op
+        x = env.value(self.operand)
+        where = self._text(at)
+
+        def got() -> str:  # built only for failures (expectation() is not free)
+            return f"{where} is {short(v)}, expected {self.expectation(env)}"
+
+        if is_intrinsic(v):
+            return UNRESOLVED, ""
+        if op == "equals":
+            return (PASS, "") if equal(v, x) else (FAIL, got())
+        if op == "not_equals":
+            return (FAIL, got()) if equal(v, x) else (PASS, "")
+        if op in ("in", "not_in"):
+            hit = any(equal(v, o) for o in (x if isinstance(x, list) else [x]))
+            return (PASS, "") if hit == (op == "in") else (FAIL, got())
+        if op in ("regex", "not_regex"):
+            pattern = self.regex if not isinstance(self.operand, Param) else _regex(x)
+            if _is_num(v):
+                v = str(v)
+            if not isinstance(v, str):
+                return FAIL, f"{where} is {short(v)}, not a string"
+            hit = pattern.search(v) is not None
+            return (PASS, "") if hit == (op == "regex") else (FAIL, got())
+        if op in ("gt", "gte", "lt", "lte"):
+            n, limit = _num(v), _num(x)
+            if n is None or limit is None:
+                return FAIL, f"{where} is {short(v)}, not a number"
+            ok = {"gt": n > limit, "gte": n >= limit, "lt": n < limit, "lte": n <= limit}[op]
+            return (PASS, "") if ok else (FAIL, got())
+        if op == "contains":
+            if isinstance(v, list):
+                if any(equal(el, x) for el in v):
+                    return PASS, ""
+                if any(is_intrinsic(el) for el in v):
+                    return UNRESOLVED, f"{where} has intrinsic elements and no literal {short(x)}"
+                return FAIL, f"{where} does not contain {short(x)}"
+            if isinstance(v, str):
+                return (PASS, "") if str(x) in v else (FAIL, f"{where} ({short(v)}) does not "
+                                                             f"contain {short(x)}")
+            if isinstance(v, dict):
+                return (PASS, "") if x in v else (FAIL, f"{where} has no key {short(x)}")
+            return FAIL, f"{where} is {short(v)}, not a list or string"
+        if op in ("length_gte", "length_lte"):
+            if not isinstance(v, (list, str, dict)):
+                return FAIL, f"{where} is {short(v)}, which has no length"
+            n = len(v)
+            ok = n >= _num(x) if op == "length_gte" else n <= _num(x)
+            return (PASS, "") if ok else (FAIL, f"{where} has length {n}, expected "
+                                                f"{self.expectation(env)}")
+        if op == "type":
+            t = _type_of(v)
+            return (PASS, "") if t == x else (FAIL, f"{where} is a {t}, expected a {x}")
+        raise AssertionError(op)  # pragma: no cover
+
+    def _includes_all(self, env: Env, values) -> Outcome:
+        wanted = env.value(self.operand)
+        have: list = []
+        hidden = None
+        where = values[0].at if values else ()
+        for v in values:
+            if v.status == HIDDEN:
+                hidden = hidden or v
+                continue
+            if v.status != FOUND:
+                continue
+            val = v.value
+            if self.path.multi:
+                items = [val]
+            elif isinstance(val, list):
+                items = val
+            elif isinstance(val, dict) and not is_intrinsic(val):
+                items = list(val)
+            else:
+                items = [val]
+            for it in items:
+                if is_intrinsic(it):
+                    hidden = hidden or v
+                else:
+                    have.append(it)
+        missing = [w for w in wanted if not any(equal(h, w) for h in have)]
+        if not missing:
+            return Outcome(True, at=where)
+        if hidden is not None:
+            return self._unresolved(env, hidden.at, hidden.value,
+                                    f"{self.path} has intrinsic values; missing literal "
+                                    f"{short(missing)}")
+        return self._fail(env, f"{self.path} lacks {short(missing)}", where)
+
+    def _references(self, env: Env, value, at: tuple) -> tuple[str, str]:
+        nodes = {n for n in env.graph.resolve(env.stack, value)
+                 if n.kind == "resource" and n.type and self.selector.matches(n.type)}
+        need = _num(env.value(self.count_gte)) or 0
+        if len(nodes) >= need:
+            return PASS, ""
+        return FAIL, (f"{self._text(at)} references {len(nodes)} {self.selector} "
+                      f"resource(s), expected at least {int(need)}")
+
+    def _has_tags(self, env: Env) -> Outcome:
+        wanted = [str(k) for k in env.value(self.operand)]
+        values = resolve(self.path, env.root, (), env.element, env.element_at)
+        v = values[0]
+        keys: set[str] = set(str(k) for k in (env.stack.tags or {}))
+        parent = env.stack.parent
+        while parent is not None:  # CloudFormation propagates stack tags to nested stacks
+            keys.update(str(k) for k in (parent.tags or {}))
+            parent = parent.parent
+        hidden = None
+        if v.status == HIDDEN:
+            hidden = v
+        elif v.status == FOUND:
+            tags = v.value
+            if is_intrinsic(tags):
+                hidden = v
+            elif isinstance(tags, list):
+                for t in tags:
+                    if isinstance(t, dict) and not is_intrinsic(t):
+                        k = t.get("Key", t.get("key"))
+                        if isinstance(k, str):
+                            keys.add(k)
+                        elif k is not None:
+                            hidden = hidden or v
+                    elif not is_no_value(t):
+                        hidden = hidden or v
+            elif isinstance(tags, dict):
+                keys.update(str(k) for k in tags)
+        missing = [k for k in wanted if k not in keys]
+        at = v.at
+        if not missing:
+            return Outcome(True, at=at)
+        if hidden is not None:
+            return self._unresolved(env, hidden.at, hidden.value,
+                                    f"tags are partly intrinsic; missing literal "
+                                    f"{', '.join(missing)}")
+        return self._fail(env, f"missing tag{'s' if len(missing) > 1 else ''} "
+                               f"{', '.join(missing)}", at)
+
+
+_ABSENT = object()
+
+
+def _if_branches(value, depth: int = 0) -> list | None:
+    """The literal values an ``Fn::If`` can take (nested Ifs flattened), None if any branch is
+    another intrinsic function. ``AWS::NoValue`` -> the absent marker."""
+    if is_no_value(value):
+        return [_ABSENT]
+    if not is_intrinsic(value):
+        return [value]
+    arg = value.get("Fn::If")
+    if depth > 8 or not (isinstance(arg, list) and len(arg) == 3):
+        return None
+    out = []
+    for branch in arg[1:]:
+        sub = _if_branches(branch, depth + 1)
+        if sub is None:
+            return None
+        out.extend(sub)
+    return out
+
+
+def _if_presence(value, depth: int = 0) -> list[bool]:
+    """Whether the value is present in each branch of (nested) ``Fn::If``."""
+    if is_no_value(value):
+        return [False]
+    arg = value.get("Fn::If") if isinstance(value, dict) and len(value) == 1 else None
+    if depth > 8 or not (isinstance(arg, list) and len(arg) == 3):
+        return [True]
+    return _if_presence(arg[1], depth + 1) + _if_presence(arg[2], depth + 1)
+
+
+def _condition_name(value) -> str:
+    arg = value.get("Fn::If") if isinstance(value, dict) else None
+    return str(arg[0]) if isinstance(arg, list) and arg else "?"
+
+
+def _regex(pattern: str):
+    return re2.compile(pattern)
+
+
+# -- element quantifiers and joins -------------------------------------------------------------
+
+def _elements(env: Env, path: Path):
+    """(status, items) for every/some: items are (at, element); status 'hidden' -> value."""
+    values = resolve(path, env.root, (), env.element, env.element_at)
+    items = []
+    for v in values:
+        if v.status == HIDDEN:
+            return HIDDEN, v
+        if v.status != FOUND:
+            continue
+        if is_intrinsic(v.value) and not path.multi:
+            return HIDDEN, v
+        if path.multi:
+            items.append((v.at, v.value))
+        elif isinstance(v.value, list):
+            items.extend((v.at + (i,), el) for i, el in enumerate(v.value)
+                         if not is_no_value(el))
+        else:
+            return "scalar", v
+    return FOUND, items
+
+
+def _unresolved_elements(env: Env, v, path: Path, mode: str | None) -> Outcome:
+    mode = mode or env.unresolved
+    reason = f"{_path_text(v.at)} is not a literal value ({short(v.value)}), so {path} is unknown"
+    if mode == "pass":
+        return Outcome(True, at=v.at)
+    if mode == "skip":
+        raise SkipResource(reason)
+    return Outcome(False, reason, v.at)
+
+
+@dataclass
+class Every(Assertion):
+    path: Path
+    item: Assertion
+    where: Assertion | None = None
+    unresolved: str | None = None
+    message: str | None = None
+
+    def evaluate(self, env: Env) -> Outcome:
+        status, items = _elements(env, self.path)
+        if status == HIDDEN:
+            return _unresolved_elements(env, items, self.path, self.unresolved)
+        if status == "scalar":
+            return Outcome(False, self.message or f"{_path_text(items.at)} is not a list",
+                           items.at, self)
+        for at, el in items:
+            sub = env.at_element(el, at)
+            if self.where is not None and not self.where.evaluate(sub).ok:
+                continue
+            out = self.item.evaluate(sub)
+            if not out.ok:
+                if self.message:
+                    return Outcome(False, self.message, out.at if out.at else at, self)
+                return out
+        return Outcome(True)
+
+    def describe(self) -> str:
+        return f"every element of {self.path} satisfies ({self.item.describe()})"
+
+    def walk(self):
+        yield self
+        if self.where:
+            yield from self.where.walk()
+        yield from self.item.walk()
+
+
+@dataclass
+class Some(Assertion):
+    path: Path
+    item: Assertion
+    count_gte: Any = 1
+    where: Assertion | None = None
+    unresolved: str | None = None
+    message: str | None = None
+
+    def evaluate(self, env: Env) -> Outcome:
+        status, items = _elements(env, self.path)
+        if status == HIDDEN:
+            return _unresolved_elements(env, items, self.path, self.unresolved)
+        need = _num(env.value(self.count_gte)) or 0
+        if status == "scalar":
+            return Outcome(False, self.message or f"{_path_text(items.at)} is not a list",
+                           items.at, self)
+        n, first = 0, None
+        for at, el in items:
+            sub = env.at_element(el, at)
+            if self.where is not None and not self.where.evaluate(sub).ok:
+                continue
+            out = self.item.evaluate(sub)
+            if out.ok:
+                n += 1
+                if n >= need:
+                    return Outcome(True, at=at)
+            else:
+                first = first or out
+        values = resolve(self.path, env.root, (), env.element, env.element_at)
+        where = first.at if first else (values[0].at if values else None)
+        reason = (f"{n} element(s) of {self.path} satisfy ({self.item.describe()}), expected "
+                  f"at least {int(need)}")
+        if first is not None:
+            reason += f"; e.g. {first.reason}"
+        return Outcome(False, self.message or reason, where, self)
+
+    def describe(self) -> str:
+        return f"some element of {self.path} satisfies ({self.item.describe()})"
+
+    def walk(self):
+        yield self
+        if self.where:
+            yield from self.where.walk()
+        yield from self.item.walk()
+
+
+@dataclass
+class Lookup(Assertion):
+    path: Path
+    key: str
+    equals: Any  # a Path ($-relative or absolute) or a literal
+    item: Assertion
+    message: str | None = None
+
+    def evaluate(self, env: Env) -> Outcome:
+        if isinstance(self.equals, Path):
+            vals = resolve(self.equals, env.root, (), env.element, env.element_at)
+            v = vals[0]
+            if v.status != FOUND:
+                return Outcome(False, self.message or f"{_path_text(v.want or v.at)} is absent",
+                               v.at, self)
+            wanted = v.value
+        else:
+            wanted = env.value(self.equals)
+        if is_intrinsic(wanted):
+            return Test(self.path, "exists", True)._unresolved(env, env.element_at, wanted)
+        status, items = _elements(env, self.path)
+        if status == HIDDEN:
+            return _unresolved_elements(env, items, self.path, None)
+        if status == "scalar":
+            items = []
+        found = [(at, el) for at, el in items
+                 if isinstance(el, dict) and self.key in el and equal(el[self.key], wanted)]
+        if not found:
+            return Outcome(False, self.message or f"no element of {self.path} has "
+                           f"{self.key} = {short(wanted)}", env.element_at or None, self)
+        for at, el in found:
+            out = self.item.evaluate(env.at_element(el, at))
+            if not out.ok:
+                return out
+        return Outcome(True, at=found[0][0])
+
+    def describe(self) -> str:
+        return (f"the element of {self.path} whose {self.key} is {self.equals} satisfies "
+                f"({self.item.describe()})")
+
+    def walk(self):
+        yield self
+        yield from self.item.walk()
+
+
+# -- compilation -----------------------------------------------------------------------------
+
+@dataclass
+class CompileContext:
+    parameters: dict  # name -> default value (possibly per stage)
+    relations: dict = field(default_factory=dict)  # keyword -> compile function
+
+
+def compile_assertion(spec: Any, where: tuple, cc: CompileContext) -> Assertion:
+    if not isinstance(spec, dict):
+        raise CompileError("an assertion must be a mapping", where)
+    # "references" is a relationship, or a property test when a path is given
+    forms = [k for k in ("all", "any", "not", "every", "some", "lookup", *cc.relations)
+             if k in spec and not (k == "references" and "path" in spec)]
+    ops = [k for k in OPERATORS if k in spec and not (k == "references" and "path" not in spec)]
+    if "path" in spec or ops:
+        forms.append("path")
+    if len(forms) != 1:
+        if not forms:
+            raise CompileError("an assertion needs one of: all, any, not, every, some, lookup, "
+                               f"{', '.join(cc.relations)}, or path with an operator", where)
+        raise CompileError(f"an assertion has exactly one form, found {', '.join(forms)}",
+                           where)
+    form = forms[0]
+    if form in ("all", "any"):
+        items = spec[form]
+        if not isinstance(items, list) or not items:
+            raise CompileError(f"{form} needs a non-empty list of assertions", where + (form,))
+        compiled = [compile_assertion(a, where + (form, i), cc) for i, a in enumerate(items)]
+        return All(compiled) if form == "all" else Any_(compiled)
+    if form == "not":
+        return Not(compile_assertion(spec["not"], where + ("not",), cc), spec.get("message"))
+    if form in ("every", "some"):
+        body = spec[form]
+        path = _path(body.get("path"), where + (form, "path"), cc)
+        item = compile_assertion(body.get("assert"), where + (form, "assert"), cc)
+        cond = (compile_assertion(body["where"], where + (form, "where"), cc)
+                if "where" in body else None)
+        if form == "every":
+            return Every(path, item, cond, body.get("unresolved"), body.get("message"))
+        return Some(path, item, _operand(body.get("count_gte", 1), where + (form, "count_gte"),
+                                         cc), cond, body.get("unresolved"), body.get("message"))
+    if form == "lookup":
+        body = spec["lookup"]
+        path = _path(body.get("path"), where + ("lookup", "path"), cc)
+        eq = body.get("equals")
+        if isinstance(eq, str) and eq.startswith("$"):
+            eq = _path(eq, where + ("lookup", "equals"), cc)
+        else:
+            eq = _operand(eq, where + ("lookup", "equals"), cc)
+        return Lookup(path, str(body.get("key")), eq,
+                      compile_assertion(body.get("assert"), where + ("lookup", "assert"), cc),
+                      body.get("message"))
+    if form in cc.relations:
+        return cc.relations[form](spec[form], where + (form,), cc, spec)
+    return _compile_test(spec, ops, where, cc)
+
+
+def _compile_test(spec: dict, ops: list, where: tuple, cc: CompileContext) -> Test:
+    if len(ops) != 1:
+        raise CompileError("a property test needs exactly one operator (" + ", ".join(OPERATORS)
+                           + f"), found {', '.join(ops) or 'none'}", where)
+    op = ops[0]
+    raw_path = spec.get("path")
+    if raw_path is None:
+        if op != "has_tags":
+            raise CompileError(f"{op} needs a path", where)
+        raw_path = "Properties.Tags"
+    path = _path(raw_path, where + ("path",), cc)
+    operand = _operand(spec[op], where + (op,), cc)
+    test = Test(path, op, operand, spec.get("quantifier", "all"), spec.get("unresolved"),
+                spec.get("message"))
+    if "default" in spec:
+        test.default = _operand(spec["default"], where + ("default",), cc)
+    if test.quantifier == "any" and not path.multi:
+        raise CompileError("quantifier applies to paths with [*] only", where + ("quantifier",))
+    if op in ("regex", "not_regex") and not isinstance(operand, Param):
+        try:
+            test.regex = _regex(operand)
+        except re2.error as e:
+            raise CompileError(f"invalid regular expression {operand!r}: {e}", where + (op,)) \
+                from None
+    if op == "references":
+        t = operand.get("type") if isinstance(operand, dict) else None
+        if isinstance(t, str):
+            t = [t]
+        if not (isinstance(t, list) and t and all(isinstance(x, str) for x in t)):
+            raise CompileError("references needs {type: GLOB}", where + (op,))
+        test.selector = TypeSelector(t)
+        test.count_gte = _operand(operand.get("count_gte", 1), where + (op, "count_gte"), cc)
+    if op == "exists" and not isinstance(operand, bool):
+        raise CompileError("exists takes true or false", where + (op,))
+    return test
+
+
+def _path(raw, where: tuple, cc: CompileContext) -> Path:
+    try:
+        return parse_path(raw)
+    except PathError as e:
+        raise CompileError(str(e), where) from None
+
+
+def _operand(raw, where: tuple, cc: CompileContext):
+    if isinstance(raw, dict) and set(raw) == {"param"}:
+        name = raw["param"]
+        if name not in cc.parameters:
+            known = ", ".join(sorted(cc.parameters)) or "none"
+            raise CompileError(f"unknown parameter {name!r} (declared: {known})",
+                               where + ("param",))
+        return Param(name)
+    return raw
+
+
+Relation = Callable[[Any, tuple, CompileContext, dict], Assertion]
