@@ -23,6 +23,7 @@ from aws_cdk import (
     aws_s3 as s3,
     aws_s3_notifications as s3n,
     aws_sns as sns,
+    aws_sqs as sqs,
 )
 from constructs import Construct
 
@@ -271,8 +272,18 @@ class ApiStack(Stack):
     def _worker_function(self) -> lambda_.Function:
         d = self.config.defective
         audit_table = self.storage.audit_table  # nested-stack output -> parent
+        # Fixed only: the function is invoked asynchronously (S3 notifications), so failed
+        # events go to an encrypted dead-letter queue instead of being dropped.
+        dlq = None if d else sqs.Queue(
+            self, "WorkerDeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=self.config.stateful_removal_policy,
+        )
         fn = lambda_.Function(
             self, "WorkerFunction",
+            dead_letter_queue=dlq,
             runtime=lambda_.Runtime.PYTHON_3_12,
             handler="handler.main",
             code=self._code("worker"),
