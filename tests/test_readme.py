@@ -1,0 +1,35 @@
+"""The README quick start, .ci/run and the docs stay true."""
+
+from __future__ import annotations
+
+import re
+
+from tests.samples import ROOT
+
+
+def quick_start() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```console\n(.*?)```", section, re.S).group(1)
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_quick_start_is_two_commands_install_and_scan_then_tests():
+    install, tests = quick_start()
+    assert "pip install -e" in install and "cfncheck scan sample_templates/" in install
+    assert "pytest" in tests
+
+
+def test_ci_runs_the_readme_install_and_test_command():
+    install, tests = quick_start()
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    pip_install = re.search(r"\.venv/bin/pip install -e \"[^\"]+\"", install).group(0)
+    assert pip_install in ci
+    assert tests in ci, "the last step of .ci/run is the README's test command"
+    assert ci[-1] == tests
+
+
+def test_sample_named_in_quick_start_exists():
+    install, _ = quick_start()
+    path = re.search(r"cfncheck scan (\S+)", install).group(1)
+    assert (ROOT / path / "manifest.json").is_file()
