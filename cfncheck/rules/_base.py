@@ -31,6 +31,28 @@ class CfncheckRule(CloudFormationLintRule):
     category: str = ""
     security_severity: float | None = None
     precision: str = "high"
+    #: documentation (docs/rules.md is generated from these and the class docstring)
+    rationale: str = ""  # why it matters
+    fix_example: str = ""  # CDK Python snippet that fixes it
+    bad_example: str = ""  # template snippet that fails it
+    #: configurable parameters: name -> (default, description). Read them with
+    #: :meth:`param`; override in .cfncheck.yaml (``parameters: {ID: {name: value}}``, values
+    #: may be per stage) or on the cfn-lint command line (``-x ID:name=value``).
+    parameters: dict = {}
+
+    def __init__(self) -> None:
+        super().__init__()
+        for name, (default, desc) in self.parameters.items():
+            kind = ("boolean" if isinstance(default, bool) else "integer"
+                    if isinstance(default, int) else "list" if isinstance(default, list)
+                    else "string")
+            self.config_definition[name] = {"default": default, "type": kind,
+                                            "itemtype": "string", "description": desc}
+        self.configure()
+
+    def param(self, ctx: ScanContext, stack, name: str):
+        """A parameter for the stack's stage: config override, else the declared default."""
+        return ctx.parameter(self.id, name, stack.stage, self.parameters[name][0])
 
     def check(self, stack, ctx: ScanContext) -> Iterable[Hit]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -57,11 +79,46 @@ class CfncheckRule(CloudFormationLintRule):
     # -- cfn-lint side ----------------------------------------------------------------------
 
     def match(self, cfn) -> list[RuleMatch]:
+        """cfn-lint entry point. Hits a rule lowered in severity (CDK-generated resources,
+        reported at info level by ``cfncheck scan``) are left out: cfn-lint has no per-match
+        severity, and reporting them at the rule's level would be noise."""
+        from ..config import Config
         from ..standalone import context_for_cfnlint
 
         stack, ctx = context_for_cfnlint(cfn)
+        overrides = {k: v for k, v in self.config.items()
+                     if k in self.parameters and v != self.parameters[k][0]}
+        if overrides:
+            ctx = ScanContext(stacks=ctx.stacks, graph=ctx.graph,
+                              config=Config(data={"parameters": {self.id: overrides}}),
+                              notes=ctx.notes)
+        own = SEVERITY_BY_LETTER[self.id[0]]
         matches = []
         for hit in self.check(stack, ctx):
-            path = list(hit.path)
-            matches.append(RuleMatch(path, hit.message))
+            if hit.severity is not None and hit.severity != own and hit.severity == "info":
+                continue
+            matches.append(RuleMatch(list(hit.path), hit.message))
         return matches
+
+
+def cdk_internal(stack, logical_id: str | None) -> tuple[str | None, str]:
+    """(severity override, message suffix) for a resource CDK generated for itself.
+
+    Findings on resources the app's authors did not write (LogRetention, bucket-notification
+    handler, provider framework...) are kept, at info level, with the reason in the message.
+    """
+    from ..cdk_internals import classify
+
+    internal = classify(stack, logical_id) if logical_id else None
+    if internal is None:
+        return None, ""
+    return "info", f" (CDK-generated: {internal.reason}; reported at info level)"
+
+
+def display_path(stack, logical_id: str | None, path: tuple) -> str:
+    """``Properties.Environment.Variables.X`` / ``Statement[1]`` for messages."""
+    start = 2 if logical_id and path[:2] == ("Resources", logical_id) else 0
+    out = ""
+    for p in path[start:]:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out

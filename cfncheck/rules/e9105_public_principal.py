@@ -1,0 +1,105 @@
+"""E9105: resource policies that allow anyone (Principal "*") without a restricting condition."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from .. import iam
+from ..checks import Hit, ScanContext
+from . import _base
+
+_PERMISSION_KEYS = ("SourceArn", "SourceAccount", "PrincipalOrgID")
+
+
+class PublicPrincipal(_base.CfncheckRule):
+    """Allow statements with ``Principal: "*"`` or ``{"AWS": "*"}`` in resource policies (S3
+    bucket policies, SNS topic policies, SQS queue policies, KMS key policies, ECR repository
+    policies, Secrets Manager resource policies, API Gateway, OpenSearch, EFS, Backup, EventBridge)
+    and in role trust policies, unless a condition restricts the caller: ``aws:SourceArn``,
+    ``aws:SourceAccount``, ``aws:PrincipalOrgID``, ``aws:PrincipalAccount``, ``aws:PrincipalArn``,
+    ``aws:SourceVpc(e)``, ``aws:SourceIp``, ``kms:CallerAccount``, ``sts:ExternalId``... with a
+    non-wildcard value and a positive operator (``StringNotEquals`` does not restrict).
+    ``aws:SecureTransport`` does not restrict who calls, so it does not count.
+
+    ``AWS::Lambda::Permission`` with ``Principal: "*"`` and no ``SourceArn``/``SourceAccount``/
+    ``PrincipalOrgID`` (a public function, or a public function URL) and
+    ``AWS::Lambda::LayerVersionPermission`` with ``Principal: "*"`` and no ``OrganizationId``
+    are reported too. ``Deny`` statements (such as CDK's SSL-only ``enforce_ssl`` statement,
+    which uses ``Principal: {"AWS": "*"}``) are fine.
+    """
+
+    id = "E9105"
+    shortdesc = "Resource policy allows any principal"
+    description = ("Allow statements with Principal '*' need a condition that restricts the "
+                   "caller (source ARN/account, organization, VPC...)")
+    source_url = ("https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+                  "reference_policies_elements_principal.html#principal-anonymous")
+    tags = ["security", "iam", "public-access"]
+    category = "iam"
+    security_severity = 9.0
+    remediation = ("Name the principals (account, role or service) instead of \"*\", or add a "
+                   "condition on aws:SourceArn / aws:SourceAccount / aws:PrincipalOrgID.")
+    rationale = ("Principal \"*\" means anyone, including anonymous callers and every other AWS "
+                 "account: the resource is public (readable objects, publishable topics, "
+                 "invocable functions, decryptable data, assumable roles).")
+    fix_example = (
+        "bucket.add_to_resource_policy(iam.PolicyStatement(\n"
+        "    actions=[\"s3:GetObject\"], resources=[bucket.arn_for_objects(\"*\")],\n"
+        "    principals=[iam.ServicePrincipal(\"cloudfront.amazonaws.com\")],\n"
+        "    conditions={\"StringEquals\": {\"AWS:SourceArn\": distribution_arn}}))\n"
+        "fn.add_permission(\"S3Invoke\", principal=iam.ServicePrincipal(\"s3.amazonaws.com\"),\n"
+        "                  source_arn=bucket.bucket_arn, source_account=Stack.of(self).account)")
+    bad_example = ('{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",\n'
+                   ' "Resource": "arn:aws:s3:::my-bucket/*"}')
+
+    def check(self, stack, ctx: ScanContext) -> Iterable[Hit]:
+        for doc in iam.policy_documents(stack):
+            if doc.kind == "identity":
+                continue
+            for stmt in doc.statements:
+                if not stmt.allow or not iam.is_public_principal(stmt):
+                    continue
+                if iam.restricting_conditions(stmt):
+                    continue
+                severity, suffix = _base.cdk_internal(stack, doc.logical_id)
+                conds = [k for _, k, _ in stmt.condition_keys()]
+                cond_note = (f" (its condition keys {', '.join(conds)} do not restrict the "
+                             "caller)" if conds else "")
+                actions = iam.summarize(stmt.actions or stmt.not_actions or ["(none)"], 5)
+                yield Hit(
+                    stack, doc.logical_id, stmt.path,
+                    f"{doc.resource_type} {doc.logical_id} {iam.doc_label(doc)} "
+                    f"{stmt.label} allows Principal \"*\" to {actions}"
+                    f"{_on(stmt)}{cond_note}{suffix}",
+                    key=f"{doc.name}|{stmt.key}", severity=severity,
+                )
+        for lid, res in stack.resources.items():
+            if not isinstance(res, dict) or not isinstance(res.get("Properties"), dict):
+                continue
+            rtype, props = res.get("Type"), res["Properties"]
+            if rtype == "AWS::Lambda::Permission" and props.get("Principal") == "*":
+                if any(props.get(k) not in (None, "", "*") for k in _PERMISSION_KEYS):
+                    continue
+                url = props.get("FunctionUrlAuthType") == "NONE"
+                what = ("a public function URL (FunctionUrlAuthType NONE)" if url
+                        else f"{props.get('Action', 'lambda:InvokeFunction')} to anyone")
+                severity, suffix = _base.cdk_internal(stack, lid)
+                yield Hit(stack, lid, ("Resources", lid, "Properties", "Principal"),
+                          f"AWS::Lambda::Permission {lid} grants {what}: Principal \"*\" "
+                          f"without SourceArn, SourceAccount or PrincipalOrgID{suffix}",
+                          key="permission", severity=severity)
+            elif rtype == "AWS::Lambda::LayerVersionPermission" \
+                    and props.get("Principal") == "*" and not props.get("OrganizationId"):
+                severity, suffix = _base.cdk_internal(stack, lid)
+                yield Hit(stack, lid, ("Resources", lid, "Properties", "Principal"),
+                          f"AWS::Lambda::LayerVersionPermission {lid} shares the layer with "
+                          f"every AWS account (Principal \"*\" without OrganizationId){suffix}",
+                          key="layer-permission", severity=severity)
+
+
+def _on(stmt) -> str:
+    if stmt.resources:
+        return f" on {iam.summarize(stmt.resources, 3)}"
+    if stmt.not_resources:
+        return f" on everything but {iam.summarize(stmt.not_resources, 3)}"
+    return ""

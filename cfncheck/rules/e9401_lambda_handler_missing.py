@@ -1,0 +1,53 @@
+"""E9401: Lambda handler file or function missing from the bundle."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..checks import Hit, ScanContext
+from . import _base, _functions
+
+
+class LambdaHandlerMissing(_base.CfncheckRule):
+    """Functions whose ``Handler`` names a file or a function that is not in the code that
+    gets deployed: the asset folder of the cloud assembly (``asset.<hash>/``) or inline
+    ``Code.ZipFile`` (saved by Lambda as ``index.py`` / ``index.js``).
+
+    Python ``handler.main`` needs ``handler.py`` (or ``handler/__init__.py``; ``pkg.mod.fn`` and
+    ``dir/mod.fn`` name sub-folders) defining ``main`` at module level; the file is parsed with
+    ``ast``, never imported. Node ``index.handler`` needs ``index.js``, ``index.mjs`` or
+    ``index.cjs`` exporting ``handler`` (CommonJS, ES module and esbuild-bundled forms). A
+    Python file that does not parse is reported too; at warning level when the function's
+    runtime is newer than the Python cfncheck runs on (the syntax may be valid there).
+    Functions whose code is not in the assembly (S3 objects, container images) are skipped.
+    """
+
+    id = "E9401"
+    shortdesc = "Lambda handler not found in the bundle"
+    description = "The handler file and function named by Handler must exist in the asset"
+    source_url = "https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html"
+    tags = ["lambda", "correctness"]
+    category = "lambda"
+    security_severity = 4.0
+    remediation = ("Fix the handler string (\"<file>.<function>\") or the asset folder passed "
+                   "to Code.from_asset so that the file and function exist.")
+    rationale = ("CloudFormation deploys the function without complaint; every invocation then "
+                 "fails with Runtime.ImportModuleError or Runtime.HandlerNotFound.")
+    fix_example = (
+        "lambda_.Function(self, \"Orders\", runtime=lambda_.Runtime.PYTHON_3_12,\n"
+        "    code=lambda_.Code.from_asset(\"lambda/orders_api\"),  # contains handler.py\n"
+        "    handler=\"handler.main\")                            # def main(event, context)")
+    bad_example = '"Handler": "app.handler"    (asset folder holds handler.py only)'
+
+    def check(self, stack, ctx: ScanContext) -> Iterable[Hit]:
+        for lid, code, analysis in _functions.analysed_functions(stack, ctx):
+            h = analysis.handler
+            if h.function_found is not False or not h.problem:
+                continue
+            severity, suffix = _base.cdk_internal(stack, lid)
+            if h.uncertain and severity is None:
+                severity = "warning"
+            yield Hit(stack, lid, ("Resources", lid, "Properties", "Handler"),
+                      f"AWS::Lambda::Function {lid} ({code.runtime}) handler {code.handler!r}: "
+                      f"{h.problem} ({_functions.asset_label(stack, code)}){suffix}",
+                      key="handler", severity=severity)

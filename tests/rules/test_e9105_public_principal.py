@@ -1,0 +1,88 @@
+"""E9105 (cfncheck/rules/e9105_public_principal.py): Principal "*" without a condition."""
+
+from __future__ import annotations
+
+from cfncheck.rules.e9105_public_principal import PublicPrincipal
+from tests.rules.helpers import FIXED, PLAIN, PROD_API, only, policy, resources, run_rule
+
+
+def test_samples_have_none_even_with_ssl_deny_and_key_policy(sample_findings):
+    assert only(sample_findings["defective"], "E9105") == []
+    assert only(sample_findings["fixed"], "E9105") == []
+    text = (FIXED / PROD_API).read_text()
+    assert '"Principal": "*"' in text and '"aws:SecureTransport": "false"' in text
+
+
+def test_public_allow_needs_a_restricting_condition(tmp_path):
+    def bucket_policy(*stmts):
+        return policy(*stmts, rtype="AWS::S3::BucketPolicy", Bucket="b")
+
+    base = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+    tpl = resources(B=bucket_policy(
+        {**base, "Principal": "*"},
+        {**base, "Principal": {"AWS": ["*"]},
+         "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+        {**base, "Principal": {"AWS": "*"},
+         "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}},
+        {**base, "Principal": {"AWS": "*"},
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}},
+        {**base, "Principal": {"AWS": "*"},
+         "Condition": {"ArnLike": {"aws:SourceArn": {
+             "Fn::Sub": "arn:aws:cloudfront::${AWS::AccountId}:distribution/X"}}}},
+        {**base, "Principal": {"AWS": "*"},
+         "Condition": {"StringLike": {"aws:SourceAccount": "*"}}},
+        {**base, "Principal": {"Service": "cloudfront.amazonaws.com"}},
+        {**base, "Effect": "Deny", "Principal": "*"},
+    ))
+    found = run_rule(PublicPrincipal, tpl, tmp_path)
+    assert [f.path[-1] for f in found] == [0, 1, 2, 5]
+    assert found[0].message == ('AWS::S3::BucketPolicy B PolicyDocument Statement[0] allows '
+                                'Principal "*" to s3:GetObject on arn:aws:s3:::b/*')
+    assert "its condition keys aws:SecureTransport do not restrict the caller" in found[1].message
+    assert all(f.severity == "error" for f in found)
+
+
+def test_trust_key_topic_policies_and_identity_policies(tmp_path):
+    tpl = resources(
+        Role={"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                           "Action": "sts:AssumeRole"}]}}},
+        Key=policy({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"kms:CallerAccount": "111122223333"}}},
+                   rtype="AWS::KMS::Key", prop="KeyPolicy"),
+        Topic=policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sns:Publish",
+                      "Resource": {"Ref": "T"}}, rtype="AWS::SNS::TopicPolicy", Topics=["t"]),
+        P=policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}),
+    )
+    found = run_rule(PublicPrincipal, tpl, tmp_path)
+    assert [(f.logical_id, f.path[3]) for f in found] == [
+        ("Role", "AssumeRolePolicyDocument"), ("Topic", "PolicyDocument")]
+
+
+def test_lambda_permissions(tmp_path):
+    def perm(**props):
+        return {"Type": "AWS::Lambda::Permission",
+                "Properties": {"Action": "lambda:InvokeFunction", "FunctionName": "f", **props}}
+
+    tpl = resources(
+        Open=perm(Principal="*"),
+        Url=perm(Principal="*", Action="lambda:InvokeFunctionUrl", FunctionUrlAuthType="NONE"),
+        Scoped=perm(Principal="*", SourceAccount={"Ref": "AWS::AccountId"}),
+        Service=perm(Principal="s3.amazonaws.com"),
+        Layer={"Type": "AWS::Lambda::LayerVersionPermission",
+               "Properties": {"Action": "lambda:GetLayerVersion", "LayerVersionArn": "x",
+                              "Principal": "*"}},
+    )
+    found = run_rule(PublicPrincipal, tpl, tmp_path)
+    assert [(f.logical_id, f.path[-1]) for f in found] == [
+        ("Open", "Principal"), ("Url", "Principal"), ("Layer", "Principal")]
+    assert found[0].message == ("AWS::Lambda::Permission Open grants lambda:InvokeFunction to "
+                                "anyone: Principal \"*\" without SourceArn, SourceAccount or "
+                                "PrincipalOrgID")
+    assert "a public function URL (FunctionUrlAuthType NONE)" in found[1].message
+    assert "shares the layer with every AWS account" in found[2].message
+
+
+def test_cfn_lint(cfnlint_matches):
+    assert [m[:2] for m in cfnlint_matches[str(PLAIN)] if m[0] == "E9105"] == [("E9105", 76)]

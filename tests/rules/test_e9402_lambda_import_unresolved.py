@@ -1,0 +1,96 @@
+"""E9402 (cfncheck/rules/e9402_lambda_import_unresolved.py): unresolvable Python imports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from cfncheck.rules.e9402_lambda_import_unresolved import LambdaImportUnresolved
+from tests.rules.helpers import DEFECTIVE, FIXED, PROD_API, line_text, only, run_rule
+
+REPORT_ASSET = "asset.f9117170bc07bf4144ad7ac7d5f2f5045ac4acfb32c51a0be9c539700c558e3f"
+FIXED_REPORT_ASSET = "asset.2d04825f00df71caaa870e10a0eea974fdf7a19225dd280e5d9af22ca0d0ed4e"
+LAYER_ASSET = "asset.31a144ba42b6ebbdf0e53caaa7109928b3eec5fdbef7a2bc77f0fa3a19157e34"
+
+
+def test_defective_sample_reports_requests_and_pydantic(sample_findings):
+    found = only(sample_findings["defective"], "E9402")
+    assert [(f.stack, f.logical_id, f.key) for f in found] == [
+        ("Dev/Api", "ReportFunction3CBC8DF1", "import:pydantic"),
+        ("Dev/Api", "ReportFunction3CBC8DF1", "import:requests"),
+        ("Prod/Api", "ReportFunction3CBC8DF1", "import:pydantic"),
+        ("Prod/Api", "ReportFunction3CBC8DF1", "import:requests"),
+    ]
+    assert found[3].message == (
+        "AWS::Lambda::Function ReportFunction3CBC8DF1: handler.py:14 imports 'requests', which "
+        f"is in neither {REPORT_ASSET}, layer SharedUtilsLayer nor the python3.12 standard "
+        "library / runtime modules")
+    assert found[3].path == ("Resources", "ReportFunction3CBC8DF1", "Properties", "Code")
+    assert line_text(found[3]).strip() == '"Code": {'
+    assert (DEFECTIVE / REPORT_ASSET / "handler.py").read_text().splitlines()[13] == \
+        "import requests"
+    assert all(f.severity == "error" for f in found)
+
+
+def test_fixed_sample_has_none_layer_and_local_module_resolve(sample_findings):
+    assert only(sample_findings["fixed"], "E9402") == []
+
+
+def edit_function(root, lid: str, **props) -> None:
+    path = root / PROD_API
+    data = json.loads(path.read_text())
+    data["Resources"][lid]["Properties"].update(props)
+    path.write_text(json.dumps(data, indent=1))
+
+
+def test_without_the_layer_its_package_is_missing(assembly_copy):
+    root = assembly_copy(FIXED)
+    edit_function(root, "ReportFunction3CBC8DF1", Layers=[])
+    found = [f for f in run_rule(LambdaImportUnresolved, root, root) if f.stack == "Prod/Api"]
+    assert [(f.logical_id, f.key) for f in found] == [("ReportFunction3CBC8DF1",
+                                                       "import:shared_utils")]
+    assert "handler.py:9 imports 'shared_utils', which is in neither " \
+        f"{FIXED_REPORT_ASSET} nor the python3.12" in found[0].message
+
+
+def test_layer_package_in_the_wrong_folder_and_opaque_layers(assembly_copy):
+    root = assembly_copy(FIXED)
+    layer = root / LAYER_ASSET
+    wrong = layer / "python" / "lib" / "python3.11" / "site-packages"
+    wrong.mkdir(parents=True)
+    shutil.move(str(layer / "python" / "shared_utils"), str(wrong / "shared_utils"))
+    edit_function(root, "WorkerFunctionACE6A4B0", Layers=[
+        {"Ref": "SharedUtilsLayerB5102E0E"},
+        "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV2:79"])
+    found = {f.logical_id: f for f in run_rule(LambdaImportUnresolved, root, root)
+             if f.stack == "Prod/Api"}
+    assert sorted(found) == ["OrdersApiFunctionF46D4A7F", "ReportFunction3CBC8DF1",
+                             "WorkerFunctionACE6A4B0"]
+    assert "; found layer SharedUtilsLayer: under python/lib/python3.11/site-packages/" in \
+        found["OrdersApiFunctionF46D4A7F"].message
+    worker = found["WorkerFunctionACE6A4B0"]
+    assert worker.severity == "warning"
+    assert "it may come from arn:aws:lambda:eu-west-1:017000801446:layer:" \
+        "AWSLambdaPowertoolsPythonV2:79, whose content is not in the assembly" in worker.message
+
+
+def test_imports_of_local_modules_are_followed(assembly_copy):
+    root = assembly_copy(FIXED)
+    fmt = root / FIXED_REPORT_ASSET / "formatting.py"
+    fmt.write_text(fmt.read_text() + "\nimport yaml\n")
+    found = [f for f in run_rule(LambdaImportUnresolved, root, root,
+                                 params={"runtime_modules": []}) if f.stack == "Prod/Api"]
+    n = len(fmt.read_text().splitlines())
+    assert [f.message.split(": ", 1)[1].split(",")[0] for f in found] == \
+        [f"formatting.py:{n} imports 'yaml'"]
+    assert run_rule(LambdaImportUnresolved, root, root, params={"ignore": ["yaml"]}) == []
+    assert run_rule(LambdaImportUnresolved, root, root,
+                    params={"runtime_modules": ["yaml"]}) == []
+
+
+def test_cfn_lint(cfnlint_matches, sample_findings):
+    cdk = sorted(m[1:] for m in cfnlint_matches[str(DEFECTIVE / PROD_API)] if m[0] == "E9402")
+    scanned = sorted((f.line, f.message) for f in only(sample_findings["defective"], "E9402")
+                     if f.stack == "Prod/Api")
+    assert cdk == scanned and len(cdk) == 2
+    assert [m for m in cfnlint_matches[str(FIXED / PROD_API)] if m[0] == "E9402"] == []

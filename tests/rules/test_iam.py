@@ -1,0 +1,69 @@
+"""cfncheck.iam: intrinsic resolution, the IAM action database, statement normalisation."""
+
+from __future__ import annotations
+
+from cfncheck import iam
+from cfncheck.assembly import Stack
+from cfncheck.template import parse_template
+
+
+def test_resolve_patterns():
+    r = iam.resolve_patterns
+    assert r({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", "*"]]}) == \
+        ["arn:aws:s3:::*"]
+    assert r({"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:t"}) == \
+        ["arn:aws:sns:${AWS::Region}:${AWS::AccountId}:t"]
+    assert r({"Fn::Sub": ["${B}/*", {"B": {"Fn::GetAtt": ["Bucket", "Arn"]}}]}) == \
+        ["${Bucket.Arn}/*"]
+    assert r({"Fn::Sub": "${!Literal}-${Bucket.Arn}"}) == ["${Literal}-${Bucket.Arn}"]
+    assert r({"Fn::If": ["C", "a", {"Ref": "AWS::NoValue"}]}) == ["a"]
+    assert r({"Fn::Join": [":", ["x", {"Fn::If": ["C", "1", "2"]}]]}) == ["x:1", "x:2"]
+    assert r({"Fn::ImportValue": "Out"}) == ["${Import:Out}"]
+    assert r({"Fn::Select": [0, ["a"]]}) == ["${?}"]
+
+
+def test_action_database_lookups():
+    assert iam.action_info("S3:putobjectacl").access_level == "Permissions management"
+    assert iam.action_info("xray:PutTraceSegments").resource_level is False
+    assert iam.action_info("sns:Publish").resource_types == ("topic",)
+    assert iam.action_info("nosuch:Thing") is None
+    assert {a.name for a in iam.expand("kms:ReEncrypt*")} == {"kms:ReEncryptFrom",
+                                                             "kms:ReEncryptTo"}
+    assert iam.expand("iam:Pass?ole")[0].name == "iam:PassRole"
+    assert len(iam.expand("*")) > 10000
+    assert iam.matches("iam:*", "iam:PassRole") and iam.matches("*", "iam:PassRole")
+    assert not iam.matches("iam:Get*", "iam:PassRole")
+
+
+def test_arn_fields_and_all_resources():
+    assert iam.is_all_resources("*")
+    assert iam.is_all_resources("arn:aws:sns:${AWS::Region}:${AWS::AccountId}:*")
+    assert not iam.is_all_resources("arn:aws:logs:${AWS::Region}:1:log-group:*")
+    assert iam.arn_fields("arn:aws:iam::${AWS::AccountId}:role/*")[5] == "role/*"
+    assert iam.arn_fields("not-an-arn") is None
+
+
+def stack_of(template: str) -> Stack:
+    tpl = parse_template(template.encode(), "t.json")
+    return Stack(name="t", template=tpl, template_rel="t.json")
+
+
+def test_statements_with_fn_if_and_conditions():
+    stack = stack_of("""{"Resources": {"P": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+      "PolicyDocument": {"Statement": [
+        {"Fn::If": ["C", {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                    {"Ref": "AWS::NoValue"}]},
+        {"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*",
+         "Condition": {"ArnEquals": {"aws:SourceArn": {"Ref": "Topic"}},
+                       "StringNotEquals": {"aws:PrincipalAccount": "1"}}}
+      ]}}}}}""")
+    docs = iam.policy_documents(stack)
+    assert iam.policy_documents(stack) is docs  # cached per stack
+    stmts = docs[0].statements
+    assert [s.path for s in stmts] == [
+        ("Resources", "P", "Properties", "PolicyDocument", "Statement", 0, "Fn::If", 1),
+        ("Resources", "P", "Properties", "PolicyDocument", "Statement", 1)]
+    assert stmts[0].actions == ["s3:*"] and stmts[0].key.startswith("stmt:")
+    assert iam.is_public_principal(stmts[1])
+    assert iam.restricting_conditions(stmts[1]) == ["aws:SourceArn"]
+    assert stmts[1].label == "Statement[1]"

@@ -1,0 +1,59 @@
+"""W9203 (cfncheck/rules/w9203_physical_names.py): literal physical names."""
+
+from __future__ import annotations
+
+from cfncheck.rules.w9203_physical_names import PhysicalNames
+from tests.rules.helpers import DEFECTIVE, PLAIN, PROD_API, line_text, only, resources, run_rule
+
+
+def test_defective_sample_reports_bucket_table_function_names(sample_findings):
+    found = [f for f in only(sample_findings["defective"], "W9203") if f.stack == "Prod/Api"]
+    assert [(f.logical_id, f.path[-1]) for f in found] == [
+        ("DataBucketE3889A50", "BucketName"),
+        ("OrdersTable315BB997", "TableName"),
+        ("OrdersApiFunctionF46D4A7F", "FunctionName"),
+    ]
+    assert found[0].message.startswith(
+        "AWS::S3::Bucket DataBucketE3889A50 has the literal BucketName 'acme-orders-prod-data'")
+    assert line_text(found[0]).strip() == '"BucketName": "acme-orders-prod-data",'
+    assert found[0].construct_path == "Prod/Api/DataBucket/Resource"
+
+
+def test_fixed_sample_has_none(sample_findings):
+    assert only(sample_findings["fixed"], "W9203") == []
+
+
+def test_literal_means_no_reference(tmp_path):
+    tpl = resources(
+        A={"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": {"Fn::Join": ["-", ["orders", "events"]]}}},
+        B={"Type": "AWS::SNS::Topic", "Properties": {
+            "TopicName": {"Fn::Sub": "${AWS::StackName}-alerts"}}},
+        C={"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/aws/vendedlogs/x"}},
+        D={"Type": "AWS::Glue::Job", "Properties": {"Name": "etl", "Role": "r",
+                                                    "Command": {}}},
+        E={"Type": "AWS::IAM::Role", "Properties": {"RoleName": {"Ref": "RoleNameParam"},
+                                                    "AssumeRolePolicyDocument": {}}},
+    )
+    found = run_rule(PhysicalNames, tpl, tmp_path)
+    assert [(f.logical_id, f.key) for f in found] == [("A", "QueueName"), ("C", "LogGroupName")]
+    assert "literal QueueName 'orders-events'" in found[0].message
+    tuned = run_rule(PhysicalNames, tpl, tmp_path, params={
+        "allow": ["/aws/vendedlogs/*"], "types": ["AWS::Glue::Job=Name"]})
+    assert [(f.logical_id, f.key) for f in tuned] == [("A", "QueueName"), ("D", "Name")]
+
+
+def test_cfn_lint(cfnlint_matches, sample_findings):
+    cdk = [m for m in cfnlint_matches[str(DEFECTIVE / PROD_API)] if m[0] == "W9203"]
+    scanned = [f for f in only(sample_findings["defective"], "W9203") if f.stack == "Prod/Api"]
+    assert sorted(m[1:] for m in cdk) == [(f.line, f.message) for f in scanned]
+    assert [m[:2] for m in cfnlint_matches[str(PLAIN)] if m[0] == "W9203"] == [("W9203", 66)]
+
+
+def test_cfn_lint_configure_rules_sets_parameters():
+    from cfnlint.api import lint_by_config
+
+    matches = lint_by_config({"templates": [str(PLAIN)], "append_rules": ["cfncheck.rules"],
+                              "configure_rules": {"W9203": {"allow": ["acme-*"]}},
+                              "include_checks": ["W9203"], "regions": ["eu-west-1"]})
+    assert [m for m in matches if m.rule.id == "W9203"] == []
