@@ -291,8 +291,15 @@ def _peer_entries(md: dict):
                 yield "cfn_nag", item["id"], reason if isinstance(reason, str) else "", None
     guard = md.get("guard")
     if isinstance(guard, dict):
-        for rule in _strings(guard.get("SuppressedRules")):
+        rules = guard.get("SuppressedRules")
+        for rule in _strings(rules):
             yield "guard", rule, "", None
+        # the registry's own tests also write `- RULE_NAME: reason`
+        for item in _dicts(rules):
+            if len(item) == 1:
+                (rule, reason), = item.items()
+                if isinstance(rule, str):
+                    yield "guard", rule, reason if isinstance(reason, str) else "", None
 
 
 def _strings(value) -> list[str]:

@@ -227,3 +227,16 @@ def test_mapping_targets_exist_and_match_their_topic():
             assert cid in titles, f"{name}: {cid} is not a cfncheck check"
             assert any(w.lower() in titles[cid].lower() for w in topic["expect"]), \
                 f"{name}: {cid} is {titles[cid]!r}"
+
+
+def test_guard_suppressed_rules_also_as_rule_reason_mappings(assembly, monkeypatch):
+    """The Guard Rules Registry's own tests write `- RULE_NAME: reason` as well as strings."""
+    monkeypatch.setattr("cfncheck.suppressions.peer_mapping", lambda: {
+        "guard": {"S3_RULE": ("T-S3-001",)}})
+    path = assembly(lambda d: meta(d, "DataBucketE3889A50").update({"guard": {
+        "SuppressedRules": [{"S3_RULE": "public website"}, "OTHER_RULE", {"A": 1, "B": 2}]}}))
+    r = run_scan(path)
+    s = state(r, "T-S3-001", "Prod/Api", "DataBucketE3889A50")
+    assert (s.source, s.reason) == ("guard", "S3_RULE: public website")
+    assert [(p["rule"], p["mapped_to"]) for p in r.peer_suppressions] == [
+        ("OTHER_RULE", []), ("S3_RULE", ["T-S3-001"])]

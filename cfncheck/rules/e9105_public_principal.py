@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from .. import iam
@@ -9,6 +10,7 @@ from ..checks import Hit, ScanContext
 from . import _base
 
 _PERMISSION_KEYS = ("SourceArn", "SourceAccount", "PrincipalOrgID")
+_SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
 
 
 class PublicPrincipal(_base.CfncheckRule):
@@ -26,6 +28,13 @@ class PublicPrincipal(_base.CfncheckRule):
     ``AWS::Lambda::LayerVersionPermission`` with ``Principal: "*"`` and no ``OrganizationId``
     are reported too. ``Deny`` statements (such as CDK's SSL-only ``enforce_ssl`` statement,
     which uses ``Principal: {"AWS": "*"}``) are fine.
+
+    An ``AWS::Lambda::Permission`` for a service principal (``sns.amazonaws.com``,
+    ``apigateway.amazonaws.com``...) without ``SourceArn``, ``SourceAccount`` or
+    ``PrincipalOrgID`` is reported at warning level: any account's topic, API or rule can then
+    invoke the function (confused deputy). For ``s3.amazonaws.com`` a ``SourceArn`` alone is not
+    enough: bucket ARNs name no account, so ``SourceAccount`` is needed too (CDK's S3
+    notifications set both).
     """
 
     id = "E9105"
@@ -41,7 +50,9 @@ class PublicPrincipal(_base.CfncheckRule):
                    "condition on aws:SourceArn / aws:SourceAccount / aws:PrincipalOrgID.")
     rationale = ("Principal \"*\" means anyone, including anonymous callers and every other AWS "
                  "account: the resource is public (readable objects, publishable topics, "
-                 "invocable functions, decryptable data, assumable roles).")
+                 "invocable functions, decryptable data, assumable roles). A Lambda "
+                 "permission for a service principal without a source condition lets that "
+                 "service invoke the function on behalf of any account (confused deputy).")
     fix_example = (
         "bucket.add_to_resource_policy(iam.PolicyStatement(\n"
         "    actions=[\"s3:GetObject\"], resources=[bucket.arn_for_objects(\"*\")],\n"
@@ -88,6 +99,10 @@ class PublicPrincipal(_base.CfncheckRule):
                           f"AWS::Lambda::Permission {lid} grants {what}: Principal \"*\" "
                           f"without SourceArn, SourceAccount or PrincipalOrgID{suffix}",
                           key="permission", severity=severity)
+            elif rtype == "AWS::Lambda::Permission" and _service(props.get("Principal")):
+                hit = _service_permission(stack, lid, props, _service(props.get("Principal")))
+                if hit is not None:
+                    yield hit
             elif rtype == "AWS::Lambda::LayerVersionPermission" \
                     and props.get("Principal") == "*" and not props.get("OrganizationId"):
                 severity, suffix = _base.cdk_internal(stack, lid)
@@ -95,6 +110,30 @@ class PublicPrincipal(_base.CfncheckRule):
                           f"AWS::Lambda::LayerVersionPermission {lid} shares the layer with "
                           f"every AWS account (Principal \"*\" without OrganizationId){suffix}",
                           key="layer-permission", severity=severity)
+
+
+def _service(principal) -> str | None:
+    """The service principal (``sns.amazonaws.com``) a Lambda permission names, if any."""
+    for value in iam.resolve_patterns(principal):
+        if _SERVICE.match(value):
+            return value
+    return None
+
+
+def _service_permission(stack, lid: str, props: dict, service: str) -> Hit | None:
+    given = [k for k in _PERMISSION_KEYS if props.get(k) not in (None, "", "*")]
+    if given and not (service.startswith("s3.") and given == ["SourceArn"]):
+        return None
+    severity, suffix = _base.cdk_internal(stack, lid)
+    if given:
+        why = ("with SourceArn but no SourceAccount: bucket ARNs name no account, and a "
+               "deleted bucket's name can be registered by another account")
+    else:
+        why = ("without SourceArn, SourceAccount or PrincipalOrgID: resources of that service "
+               "in any account can invoke the function (confused deputy)")
+    return Hit(stack, lid, ("Resources", lid, "Properties", "Principal"),
+               f"AWS::Lambda::Permission {lid} lets {service} invoke the function {why}{suffix}",
+               key="service-permission", severity=severity or "warning")
 
 
 def _on(stmt) -> str:

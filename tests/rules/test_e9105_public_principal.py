@@ -69,7 +69,6 @@ def test_lambda_permissions(tmp_path):
         Open=perm(Principal="*"),
         Url=perm(Principal="*", Action="lambda:InvokeFunctionUrl", FunctionUrlAuthType="NONE"),
         Scoped=perm(Principal="*", SourceAccount={"Ref": "AWS::AccountId"}),
-        Service=perm(Principal="s3.amazonaws.com"),
         Layer={"Type": "AWS::Lambda::LayerVersionPermission",
                "Properties": {"Action": "lambda:GetLayerVersion", "LayerVersionArn": "x",
                               "Principal": "*"}},
@@ -86,3 +85,36 @@ def test_lambda_permissions(tmp_path):
 
 def test_cfn_lint(cfnlint_matches):
     assert [m[:2] for m in cfnlint_matches[str(PLAIN)] if m[0] == "E9105"] == [("E9105", 76)]
+
+
+def test_lambda_permissions_for_service_principals_need_a_source(tmp_path):
+    """Confused deputy: checkov CKV_AWS_364, guard LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED."""
+    def perm(principal, **props):
+        return {"Type": "AWS::Lambda::Permission",
+                "Properties": {"Action": "lambda:InvokeFunction", "FunctionName": "f",
+                               "Principal": principal, **props}}
+
+    arn = {"Fn::GetAtt": ["Bucket", "Arn"]}
+    tpl = resources(
+        Sns=perm("sns.amazonaws.com"),
+        ApiRegional=perm({"Fn::Join": ["", ["apigateway.", {"Ref": "AWS::URLSuffix"}]]}),
+        S3ArnOnly=perm("s3.amazonaws.com", SourceArn=arn),
+        S3Both=perm("s3.amazonaws.com", SourceArn=arn, SourceAccount={"Ref": "AWS::AccountId"}),
+        S3Org=perm("s3.amazonaws.com", PrincipalOrgID="o-abc123"),
+        SnsArn=perm("sns.amazonaws.com", SourceArn={"Ref": "Topic"}),
+        EventsAccount=perm("events.amazonaws.com", SourceAccount="111122223333"),
+        Account=perm("111122223333"),
+        AccountArn=perm("arn:aws:iam::111122223333:root"),
+    )
+    found = run_rule(PublicPrincipal, tpl, tmp_path)
+    assert sorted((f.logical_id, f.severity) for f in found) == [
+        ("ApiRegional", "warning"), ("S3ArnOnly", "warning"), ("Sns", "warning")]
+    by_id = {f.logical_id: f.message for f in found}
+    assert by_id["Sns"] == (
+        "AWS::Lambda::Permission Sns lets sns.amazonaws.com invoke the function without "
+        "SourceArn, SourceAccount or PrincipalOrgID: resources of that service in any account "
+        "can invoke the function (confused deputy)")
+    assert "lets apigateway.amazonaws.com invoke" in by_id["ApiRegional"]
+    assert "with SourceArn but no SourceAccount: bucket ARNs name no account" in \
+        by_id["S3ArnOnly"]
+

@@ -1,0 +1,551 @@
+#!/usr/bin/env python3
+"""Conformance harness: cfncheck's verdicts against the peers' own labelled test cases.
+
+    .venv/bin/python bench/conformance.py ../shared/oracles
+    .venv/bin/python bench/conformance.py ../shared/oracles --min-agreement 95 --json out.json
+
+The oracle folder (see its README.md) holds test templates and labels from the public test suites
+of checkov (per resource), the AWS Guard Rules Registry (per template) and cfn-lint (the
+DeletionPolicy / UpdateReplacePolicy rules, per resource). ``bench/conformance_map.yaml`` is the
+one reviewed mapping: each peer check -> the cfncheck rule(s) and policies that cover the same
+concern (or ``not_covered`` with a reason), plus per-case exclusions (the peer label follows a
+quirk of the peer) and explained disagreements.
+
+Every oracle template is scanned once per stage it needs with :func:`cfncheck.engine.scan` and
+the built-in rules and policies (``jobs=1``). The stage is ``prod`` unless the map says
+otherwise: peer tools have no notion of stages and prod is where cfncheck enforces its whole
+baseline (CC-RET-001, "retain stateful resources", only applies there). A case is:
+
+* checkov: one ``results_by_file`` row. FAILED = a finding of a mapped id on that logical id in
+  that file; PASSED = none. UNKNOWN (checkov reached no verdict) is not scored.
+* guard: one case template. FAIL = at least one finding of a mapped id (on a resource of the
+  mapped ``types`` when given); PASS and SKIP = none. Findings suppressed through the template's
+  ``Metadata.guard.SuppressedRules`` / ``cfn_nag.rules_to_suppress`` (which cfncheck honours via
+  cfncheck/data/peer_suppressions.yaml) do not count, so suppressed SKIP cases are scored too.
+* cfn-lint retain policies: one row per resource of a stateful type (the oracle's copy of
+  cfn-lint's StatefulResources.json). cfn-lint's I3011/W3011 only ask for the two attributes
+  to be present; cfncheck's CC-RET-001 asks for Retain (or Snapshot where supported) in prod,
+  so the expected verdict is re-derived from the recorded attribute values (README "note").
+  Values given as intrinsic functions are not scored (like checkov's UNKNOWN).
+
+Cases on templates that are not well-formed CloudFormation (guard ``input_quality``
+``non-schema-property``/``malformed``/``empty-template``, checkov ``file_quality`` notes naming
+the resource) are run but not scored: their labels depend on the peer's literal path matching.
+Any :class:`~cfncheck.errors.InputError` is counted and listed; any other exception is a crash
+and fails the run.
+
+Exit status: 0 when every concern's agreement on scored cases is at least ``--min-agreement``
+percent, no template crashed and every disagreement is explained in the map; 1 otherwise; 2 when
+the oracle folder or the map cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(REPO))
+
+from cfncheck.config import Config  # noqa: E402
+from cfncheck.engine import collect_checks, scan  # noqa: E402
+from cfncheck.errors import InputError  # noqa: E402
+
+MAP_FILE = Path(__file__).with_name("conformance_map.yaml")
+PEERS = ("checkov", "guard", "cfn-lint")
+ILL_FORMED = {"non-schema-property", "malformed", "empty-template"}
+RETAIN_DELETE = {"Retain", "RetainExceptOnCreate"}
+RETAIN_REPLACE = {"Retain"}
+
+# statuses of a case
+AGREE, DISAGREE, DESIGN, QUIRK, ILL, NOT_COVERED, UNSCORED = (
+    "agree", "disagree", "by-design", "peer-quirk", "ill-formed", "not-covered", "unscored")
+EXCLUSION_KINDS = {"design": DESIGN, "quirk": QUIRK, "ill-formed": ILL}
+
+
+@dataclass
+class Case:
+    peer: str
+    check: str  # peer check / rule id
+    concern: str
+    key: str  # "<oracle-relative file>" or "<file>#<Type.LogicalId>": the id used by the map
+    file: str  # oracle-relative path of the template ("" for an inline case)
+    resource: str | None  # "AWS::IAM::Role.RootRole" (per-resource peers) or None
+    label: str  # the peer's own label: PASSED/FAILED/UNKNOWN, PASS/FAIL/SKIP, ...
+    expected: str | None  # "FAIL" | "PASS" | None (not scored: UNKNOWN, intrinsic, ...)
+    well_formed: bool = True
+    quality: str = ""
+    status: str = ""
+    actual: str | None = None  # "FAIL" | "PASS" | None (not run / input error)
+    findings: list = field(default_factory=list)  # "RULE@LogicalId" of mapped ids
+    suppressed: list = field(default_factory=list)  # mapped findings suppressed (peer metadata)
+    reason: str = ""
+    inline: dict | None = None  # checkov inline case: the resource dict the test fed the check
+    applicable: bool = True  # False: the peer label is about something cfncheck does not judge
+
+
+class MapError(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------- the mapping file
+
+def load_map(path: Path = MAP_FILE) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise MapError(f"{path}: {e}") from e
+    if not isinstance(data, dict) or not isinstance(data.get("checks"), dict):
+        raise MapError(f"{path}: expected a mapping with 'concerns' and 'checks'")
+    concerns = data.get("concerns") or {}
+    for peer, checks in data["checks"].items():
+        if peer not in PEERS:
+            raise MapError(f"{path}: unknown peer {peer!r} (expected one of {PEERS})")
+        for cid, entry in (checks or {}).items():
+            where = f"{path}: checks.{peer}.{cid}"
+            if not isinstance(entry, dict) or entry.get("concern") not in concerns:
+                raise MapError(f"{where}: needs a 'concern' listed under 'concerns'")
+            has_ids = bool(entry.get("cfncheck"))
+            if has_ids == ("not_covered" in entry):
+                raise MapError(f"{where}: give either 'cfncheck' ids or a 'not_covered' reason")
+            if "not_covered" in entry and not str(entry["not_covered"]).strip():
+                raise MapError(f"{where}: 'not_covered' needs a reason")
+    seen: set = set()
+    for section in ("exclusions", "explained"):
+        for i, item in enumerate(data.get(section) or []):
+            if not isinstance(item, dict) or not item.get("case") or not item.get("reason") \
+                    or not item.get("check"):
+                raise MapError(f"{path}: {section}[{i}] needs 'check', 'case' and 'reason'")
+            if section == "exclusions" and item.get("kind") not in EXCLUSION_KINDS:
+                raise MapError(f"{path}: exclusions[{i}] needs 'kind': "
+                               + " or ".join(EXCLUSION_KINDS))
+            ident = (item.get("check"), item["case"])
+            if ident in seen:
+                raise MapError(f"{path}: {section}[{i}] {item['case']} is listed twice")
+            seen.add(ident)
+    return data
+
+
+# --------------------------------------------------------------------------- oracle cases
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise MapError(f"{path}: {e}") from e
+
+
+def checkov_cases(root: Path, cmap: dict) -> list[Case]:
+    out: list[Case] = []
+    for exp_file in sorted(root.glob("checkov/*/expected.json")):
+        exp = _read_json(exp_file)
+        rel_dir = exp_file.parent.relative_to(root).as_posix()
+        cid = exp["check_id"]
+        quality = exp.get("file_quality") or {}
+        for row in exp.get("results_by_file") or []:
+            label = row["expected"]
+            rel = f"{rel_dir}/{row['file']}"
+            case = Case("checkov", cid, "", f"{rel}#{row['resource']}", rel, row["resource"],
+                        label, {"FAILED": "FAIL", "PASSED": "PASS"}.get(label))
+            q = quality.get(row["file"])
+            if q and q.get("input_quality") in ILL_FORMED:
+                lid = row["resource"].split(".", 1)[1]
+                notes = q.get("cfn_lint_notes") or []
+                named = [n for n in notes if f"Resources/{lid}/" in n or
+                         n.split(" ", 1)[-1].startswith(f"Resources/{lid}:")]
+                anyone = any(" Resources/" in n for n in notes)
+                if named or not anyone:
+                    case.well_formed = False
+                    case.quality = f"{q['input_quality']}: {(named or notes or [''])[0]}"
+            out.append(case)
+        for i, inline in enumerate(exp.get("inline_cases") or []):
+            rtype = inline["resource"].get("Type", "")
+            out.append(Case("checkov", cid, "", f"{rel_dir}#inline[{i}]", "",
+                            f"{rtype}.InlineCase{i}", inline["expected"],
+                            {"FAILED": "FAIL", "PASSED": "PASS"}.get(inline["expected"]),
+                            inline=inline["resource"]))
+    return out
+
+
+def guard_cases(root: Path, cmap: dict) -> list[Case]:
+    out: list[Case] = []
+    for exp_file in sorted(root.glob("guard/*/expected.json")):
+        exp = _read_json(exp_file)
+        rel_dir = exp_file.parent.relative_to(root).as_posix()
+        for c in exp.get("cases") or []:
+            rel = f"{rel_dir}/{c['file']}"
+            label = c["expected"]
+            case = Case("guard", exp["rule"], "", rel, rel, None, label,
+                        "FAIL" if label == "FAIL" else "PASS")
+            if c.get("skip_reason") == "suppressed-by-metadata":
+                case.quality = "suppressed-by-metadata"
+            q = c.get("input_quality", "ok")
+            if q in ILL_FORMED:
+                case.well_formed = False
+                notes = c.get("cfn_lint_notes") or []
+                case.quality = f"{q}" + (f": {notes[0]}" if notes else "")
+            out.append(case)
+    return out
+
+
+def _literal(value) -> bool:
+    return isinstance(value, str)
+
+
+def retain_cases(root: Path, cmap: dict) -> list[Case]:
+    folder = root / "cfnlint" / "retain_policies"
+    exp_file = folder / "expected.json"
+    if not exp_file.is_file():
+        return []
+    exp = _read_json(exp_file)
+    stateful_file = root / "cfnlint" / "StatefulResources.json"
+    stateful = set((_read_json(stateful_file).get("ResourceTypes") or {})
+                   if stateful_file.is_file() else ())
+    snapshot = set(cmap.get("retain", {}).get("snapshot_types") or ())
+    out: list[Case] = []
+    for row in exp.get("results_by_file") or []:
+        rel = f"cfnlint/retain_policies/{row['file']}"
+        rtype = row["resource"].split(".", 1)[0]
+        labels = [r for r in ("I3011", "W3011", "E3035", "E3036") if r in row]
+        if rtype not in stateful:
+            check = next((r for r in labels if r in ("W3011", "E3035", "E3036")), labels[0])
+            out.append(Case("cfn-lint", check, "", f"{rel}#{row['resource']}", rel,
+                            row["resource"], f"{check}={row[check]}", None, applicable=False))
+            continue
+        check = "I3011" if "I3011" in row else labels[0]
+        dp, urp = row.get("DeletionPolicy"), row.get("UpdateReplacePolicy")
+        if (dp is not None and not _literal(dp)) or (urp is not None and not _literal(urp)):
+            expected = None  # an intrinsic: the value depends on the deployment
+        else:
+            ok_delete = dp in RETAIN_DELETE or (dp == "Snapshot" and rtype in snapshot)
+            ok_replace = urp in RETAIN_REPLACE or (urp == "Snapshot" and rtype in snapshot)
+            expected = "PASS" if ok_delete and ok_replace else "FAIL"
+        label = " ".join(f"{r}={row[r]}" for r in labels)
+        label += f" (DeletionPolicy={json.dumps(dp)}, UpdateReplacePolicy={json.dumps(urp)})"
+        out.append(Case("cfn-lint", check, "", f"{rel}#{row['resource']}", rel,
+                        row["resource"], label, expected))
+    return out
+
+
+# --------------------------------------------------------------------------- running cfncheck
+
+class Runner:
+    """Scans each template once per stage and caches the findings."""
+
+    def __init__(self, root: Path, tmp: Path):
+        self.root = root
+        self.tmp = tmp
+        self.config = Config()
+        self.checks = collect_checks(self.config)
+        self.known_ids = {c.info.id for c in self.checks}
+        self.cache: dict = {}
+        self.input_errors: list[dict] = []
+        self.crashes: list[dict] = []
+        self.templates: set = set()
+
+    def findings(self, case: Case, stage: str):
+        """(findings, error) for the case's template scanned at ``stage``."""
+        if case.file:
+            path = self.root / case.file
+            ident = case.file
+        else:  # checkov inline resource: written to a temporary template
+            ident = case.key
+            path = self.tmp / (case.key.replace("/", "_").replace("#", "_") + ".json")
+            if not path.exists():
+                lid = case.resource.split(".", 1)[1]
+                path.write_text(json.dumps({"Resources": {lid: case.inline}}))
+        ck = (ident, stage)
+        if ck not in self.cache:
+            self.templates.add(ident)
+            self.cache[ck] = self._scan(path, ident, stage)
+        return self.cache[ck]
+
+    def _scan(self, path: Path, ident: str, stage: str):
+        try:
+            result = scan([path], self.config, stage=stage, checks=self.checks, jobs=1)
+        except InputError as e:
+            self.input_errors.append({"file": ident, "stage": stage, "error": str(e)})
+            return [], str(e)
+        except Exception as e:  # noqa: BLE001 - a crash is what we are looking for
+            self.crashes.append({"file": ident, "stage": stage, "error": repr(e),
+                                 "traceback": traceback.format_exc(limit=8)})
+            return [], f"crash: {e!r}"
+        if result.errors:
+            msg = "; ".join(str(e) for e in result.errors)
+            self.input_errors.append({"file": ident, "stage": stage, "error": msg})
+            return result.findings, msg
+        return result.findings, None
+
+
+def evaluate(case: Case, entry: dict | None, runner: Runner, cmap: dict,
+             excluded: dict, explained: dict) -> None:
+    """Sets the case's status, actual verdict and findings."""
+    if entry is None:
+        runner.findings(case, cmap.get("default_stage") or "prod")
+        case.status, case.reason = NOT_COVERED, "peer check not in the mapping file"
+        return
+    case.concern = entry["concern"]
+    out_types = cmap.get("out_of_scope_types") or {}
+    rtype = case.resource.split(".", 1)[0] if case.resource else None
+    stage = entry.get("stage") or cmap.get("default_stage") or "prod"
+    findings, error = runner.findings(case, stage)  # every template runs: crashes count
+    if "not_covered" in entry:
+        case.status, case.reason = NOT_COVERED, str(entry["not_covered"]).strip()
+        return
+    if not case.applicable:
+        case.status = NOT_COVERED
+        case.reason = str(cmap.get("retain", {}).get("not_stateful") or "not applicable").strip()
+        return
+    for pattern, why in out_types.items():
+        if rtype and _glob(rtype, pattern):
+            case.status, case.reason = NOT_COVERED, why
+            return
+    ids = set(entry["cfncheck"])
+    types = entry.get("types")
+    lid = case.resource.split(".", 1)[1] if case.resource else None
+    hits, sup = [], []
+    for f in findings:
+        if f.rule_id not in ids:
+            continue
+        if lid is not None and f.logical_id != lid:
+            continue
+        if types and not any(_glob(f.resource_type or "", t) for t in types):
+            continue
+        (sup if f.suppressed else hits).append(f"{f.rule_id}@{f.logical_id}")
+    case.findings, case.suppressed = sorted(set(hits)), sorted(set(sup))
+    case.actual = "FAIL" if hits else "PASS"
+    if error and not findings:
+        case.actual = None
+        case.reason = f"input error: {error}"
+    key = (case.check, case.key)
+    if case.expected is None:
+        case.status = UNSCORED
+        case.reason = case.reason or f"peer label {case.label} is not a verdict"
+    elif not case.well_formed:
+        case.status = ILL
+        case.reason = case.reason or case.quality
+    elif key in excluded:
+        case.status, case.reason = excluded[key]
+    elif rtype and any(_glob(rtype, t) for t in entry.get("by_design_types") or {}):
+        why = next(v for t, v in entry["by_design_types"].items() if _glob(rtype, t))
+        case.status, case.reason = DESIGN, str(why).strip()
+    elif case.actual == case.expected:
+        case.status = AGREE
+    else:
+        case.status = DISAGREE
+        case.reason = explained.get(key, "")
+
+
+def _glob(value: str, pattern: str) -> bool:
+    import fnmatch
+
+    return fnmatch.fnmatchcase(value, pattern)
+
+
+# --------------------------------------------------------------------------- the report
+
+def run(oracle_dir: str | Path, map_file: str | Path = MAP_FILE) -> dict:
+    """Runs every oracle case; returns the report (also what ``--json`` writes)."""
+    root = Path(oracle_dir)
+    if not root.is_dir():
+        raise MapError(f"{root}: not a folder")
+    cmap = load_map(Path(map_file))
+    started = time.monotonic()
+    cases = checkov_cases(root, cmap) + guard_cases(root, cmap) + retain_cases(root, cmap)
+    if not cases:
+        raise MapError(f"{root}: no oracle cases found (expected checkov/, guard/, cfnlint/)")
+    excluded = {(e["check"], e["case"]): (EXCLUSION_KINDS[e["kind"]], e["reason"])
+                for e in cmap.get("exclusions") or []}
+    explained = {(e.get("check"), e["case"]): e["reason"] for e in cmap.get("explained") or []}
+    with tempfile.TemporaryDirectory(prefix="cfncheck-conformance-") as tmp:
+        runner = Runner(root, Path(tmp))
+        unknown_ids = sorted({i for checks in cmap["checks"].values()
+                              for e in (checks or {}).values() for i in e.get("cfncheck") or ()
+                              if i not in runner.known_ids})
+        if unknown_ids:
+            raise MapError(f"{map_file}: unknown cfncheck ids {unknown_ids}")
+        for case in cases:
+            entry = (cmap["checks"].get(case.peer) or {}).get(case.check)
+            evaluate(case, entry, runner, cmap, excluded, explained)
+    for case in cases:
+        if not case.concern:
+            entry = (cmap["checks"].get(case.peer) or {}).get(case.check) or {}
+            case.concern = entry.get("concern", "unmapped")
+    used = {(c.check, c.key) for c in cases}
+    stale = sorted(f"{k[0]} {k[1]}" for k in (*excluded, *explained) if k not in used)
+    explained_unused = sorted(f"{c.check} {c.key}" for c in cases
+                              if (c.check, c.key) in explained and c.status != DISAGREE)
+    excluded_agreeing = sorted(f"{c.check} {c.key}" for c in cases
+                               if (c.check, c.key) in excluded and c.actual == c.expected)
+    rows = summarize(cases, cmap)
+    return {
+        "oracle_dir": str(root),
+        "seconds": round(time.monotonic() - started, 1),
+        "templates_scanned": len(runner.templates),
+        "concerns": rows,
+        "total": total_row(rows),
+        "disagreements": [asdict(c) for c in cases if c.status == DISAGREE],
+        "unexplained": [f"{c.check} {c.key}" for c in cases
+                        if c.status == DISAGREE and not c.reason],
+        "stale_map_entries": stale + [f"{s} (explained, but it agrees now)"
+                                      for s in explained_unused]
+        + [f"{s} (excluded, but cfncheck agrees with the peer)" for s in excluded_agreeing],
+        "input_errors": runner.input_errors,
+        "crashes": runner.crashes,
+        "cases": [asdict(c) for c in cases],
+    }
+
+
+def summarize(cases: list[Case], cmap: dict) -> list[dict]:
+    names = cmap.get("concerns") or {}
+    counts: dict = defaultdict(Counter)
+    for c in cases:
+        counts[c.concern][c.status] += 1
+        counts[c.concern]["cases"] += 1
+    rows = []
+    for concern in [*names, *sorted(set(counts) - set(names))]:
+        n = counts.get(concern)
+        if not n:
+            continue
+        scored = n[AGREE] + n[DISAGREE]
+        rows.append({
+            "concern": concern, "title": names.get(concern, concern), "cases": n["cases"],
+            "scored": scored, "agree": n[AGREE], "disagree": n[DISAGREE],
+            "agreement": _pct(n[AGREE], scored),
+            "by_design": n[DESIGN], "peer_quirk": n[QUIRK],
+            "raw_agreement": _pct(n[AGREE], scored + n[DESIGN] + n[QUIRK]),
+            "ill_formed": n[ILL], "unscored": n[UNSCORED], "not_covered": n[NOT_COVERED],
+        })
+    return rows
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def total_row(rows: list[dict]) -> dict:
+    keys = ("cases", "scored", "agree", "disagree", "by_design", "peer_quirk", "ill_formed",
+            "unscored", "not_covered")
+    t = {k: sum(r[k] for r in rows) for k in keys}
+    t["agreement"] = _pct(t["agree"], t["scored"])
+    t["raw_agreement"] = _pct(t["agree"], t["scored"] + t["by_design"] + t["peer_quirk"])
+    return {"concern": "total", "title": "total", **t}
+
+
+COLUMNS = ("concern", "cases", "agree", "disagree", "agreement", "differs by design",
+           "peer quirk", "agreement incl. both", "ill-formed input", "no peer verdict",
+           "not covered")
+
+
+def markdown_table(report: dict) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "| " + " | ".join(
+        ["---"] + ["---:"] * (len(COLUMNS) - 1)) + " |"]
+    for r in [*report["concerns"], report["total"]]:
+        name = f"**{r['title']}**" if r["concern"] == "total" else r["title"]
+        cells = [name, r["cases"], r["agree"], r["disagree"], _fmt(r["agreement"]),
+                 r["by_design"], r["peer_quirk"], _fmt(r["raw_agreement"]), r["ill_formed"],
+                 r["unscored"], r["not_covered"]]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def _fmt(pct: float | None) -> str:
+    return "-" if pct is None else f"{pct:.1f}%"
+
+
+def failures(report: dict, min_agreement: float) -> list[str]:
+    out = []
+    for r in report["concerns"]:
+        if r["agreement"] is not None and r["agreement"] < min_agreement:
+            out.append(f"{r['concern']}: agreement {r['agreement']}% < {min_agreement}%")
+    out += [f"crash on {c['file']}: {c['error']}" for c in report["crashes"]]
+    if report["unexplained"]:
+        out.append(f"{len(report['unexplained'])} disagreement(s) not explained in the map")
+    return out
+
+
+def print_report(report: dict, min_agreement: float, verbose: bool, out=None) -> None:
+    out = out or sys.stdout
+    p = lambda s="": print(s, file=out)  # noqa: E731
+    p(markdown_table(report))
+    p()
+    p(f"{report['templates_scanned']} templates scanned in {report['seconds']} s; "
+      f"{len(report['input_errors'])} input errors, {len(report['crashes'])} crashes.")
+    if report["disagreements"]:
+        p()
+        p(f"Disagreements ({len(report['disagreements'])}):")
+        for d in report["disagreements"]:
+            got = ", ".join(d["findings"]) or "no finding"
+            p(f"  [{d['concern']}] {d['peer']} {d['check']} {d['key']}: peer {d['label']}, "
+              f"cfncheck {d['actual'] or 'error'} ({got})")
+            p(f"      {'reason: ' + d['reason'] if d['reason'] else 'UNEXPLAINED'}")
+    if verbose:
+        for title, status in (("Differs by design", DESIGN), ("Peer quirk", QUIRK),
+                              ("Ill-formed input", ILL)):
+            rows = [c for c in report["cases"] if c["status"] == status]
+            if rows:
+                p()
+                p(f"{title} ({len(rows)}):")
+                for c in rows:
+                    p(f"  {c['check']} {c['key']}: peer {c['label']}, cfncheck {c['actual']}"
+                      f" - {c['reason']}")
+    if report["input_errors"]:
+        p()
+        p(f"Input errors ({len(report['input_errors'])}: clear errors, not crashes):")
+        groups: dict = defaultdict(list)
+        for e in report["input_errors"]:
+            groups[e["error"].split(": ", 1)[-1]].append(e["file"])
+        for message, files in groups.items():
+            more = f" and {len(files) - 1} more" if len(files) > 1 else ""
+            p(f"  {message}: {files[0]}{more}")
+    for c in report["crashes"]:
+        p(f"CRASH {c['file']}:\n{c['traceback']}")
+    for s in report["stale_map_entries"]:
+        p(f"note: stale map entry: {s}")
+    bad = failures(report, min_agreement)
+    p()
+    p("FAILED: " + "; ".join(bad) if bad else
+      f"OK: every concern at or above {min_agreement}% agreement on scored cases, "
+      "every disagreement explained, no crash.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("oracle_dir", help="the oracle folder (e.g. ../shared/oracles)")
+    ap.add_argument("--map", default=str(MAP_FILE), help="mapping file (default: %(default)s)")
+    ap.add_argument("--min-agreement", type=float, default=95.0,
+                    help="minimum agreement per concern, in percent (default: %(default)s)")
+    ap.add_argument("--json", metavar="FILE", help="also write the full report as JSON "
+                    "('-' for stdout, then the table is not printed)")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="also list excluded and ill-formed cases")
+    args = ap.parse_args(argv)
+    try:
+        report = run(args.oracle_dir, args.map)
+    except MapError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    report["min_agreement"] = args.min_agreement
+    report["failures"] = failures(report, args.min_agreement)
+    if args.json == "-":
+        json.dump(report, sys.stdout, indent=1, default=str)
+        print()
+    else:
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=1, default=str))
+        print_report(report, args.min_agreement, args.verbose)
+    return 1 if report["failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
