@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import InputError
-from .template import Template, load_template
+from .template import CONFIGURED_MAX_BYTES, Template, load_template, read_regular_file
 
 STACK = "aws:cloudformation:stack"
 NESTED_ASSEMBLY = "cdk:cloud-assembly"
@@ -35,6 +35,7 @@ TREE = "cdk:tree"
 ASSET_MANIFEST = "cdk:asset-manifest"
 QUIET_TYPES = {TREE, ASSET_MANIFEST, "cdk:feature-flag-report"}
 MAX_ASSEMBLY_DEPTH = 32
+MAX_NESTED_DEPTH = 32  # nested stacks inside nested stacks
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 _HASH = re.compile(r"[0-9a-f]{64}")
@@ -116,11 +117,13 @@ class ConstructTree:
             node = stack.pop()
             if not isinstance(node, dict):
                 continue
-            info = node.get("constructInfo") or {}
+            info = node.get("constructInfo")
+            info = info if isinstance(info, dict) else {}
             p = node.get("path")
             if isinstance(p, str):
-                self.nodes[p] = {"fqn": info.get("fqn"), "version": info.get("version"),
-                                 "id": node.get("id")}
+                fqn = info.get("fqn")
+                self.nodes[p] = {"fqn": fqn if isinstance(fqn, str) else None,
+                                 "version": info.get("version"), "id": node.get("id")}
                 attrs = node.get("attributes")
                 lid = attrs.get("aws:cdk:cloudformation:logicalId") \
                     if isinstance(attrs, dict) else None
@@ -160,8 +163,19 @@ class LoadResult:
     trees: list[ConstructTree] = field(default_factory=list)
 
 
-def load(paths: list[str | Path]) -> LoadResult:
-    """Load every stack under the given paths (cdk.out folders, template files or folders)."""
+def load(paths: list[str | Path], *, max_template_bytes: int | None = None) -> LoadResult:
+    """Load every stack under the given paths (cdk.out folders, template files or folders).
+
+    ``max_template_bytes`` (config ``max_template_bytes``) caps each template's size unless
+    the CFNCHECK_MAX_TEMPLATE_BYTES environment variable is set."""
+    token = CONFIGURED_MAX_BYTES.set(max_template_bytes)
+    try:
+        return _load(paths)
+    finally:
+        CONFIGURED_MAX_BYTES.reset(token)
+
+
+def _load(paths: list[str | Path]) -> LoadResult:
     result = LoadResult()
     for raw in paths:
         p = Path(raw)
@@ -203,6 +217,10 @@ def _load_template_folder(folder: Path, result: LoadResult) -> None:
     found = 0
     for f in files:
         rel = f.relative_to(folder).as_posix()
+        if not _inside(f, folder):
+            result.errors.append(InputError("symbolic link to a file outside the scanned "
+                                            "folder; refused", str(f), kind="security"))
+            continue
         try:
             tpl = load_template(f)
         except InputError as e:
@@ -256,8 +274,9 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def _safe_join(base: Path, rel: object, root: Path, what: str, manifest: Path) -> Path:
-    if not isinstance(rel, str) or not rel:
-        raise InputError(f"{what} must be a non-empty string", str(manifest))
+    if not isinstance(rel, str) or not rel or "\0" in rel:
+        raise InputError(f"{what} must be a non-empty string (a path), not {rel!r}"[:200],
+                         str(manifest), kind="manifest")
     if Path(rel).is_absolute():
         raise InputError(f"{what} {rel!r} is an absolute path; refused", str(manifest),
                          kind="security")
@@ -269,20 +288,11 @@ def _safe_join(base: Path, rel: object, root: Path, what: str, manifest: Path) -
 
 
 def _read_json(path: Path) -> dict:
+    raw = read_regular_file(path, MAX_MANIFEST_BYTES)
     try:
-        size = path.stat().st_size
-        if size > MAX_MANIFEST_BYTES:
-            raise InputError(f"file is {size} bytes, over the {MAX_MANIFEST_BYTES}-byte limit",
-                             str(path), kind="limit")
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", str(path)) from None
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("not valid UTF-8", str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a JSON file", str(path)) from None
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", str(path)) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -290,6 +300,9 @@ def _read_json(path: Path) -> dict:
                          kind="parse") from None
     except RecursionError:
         raise InputError("nesting is too deep to parse", str(path), kind="limit") from None
+    except ValueError as e:  # integers longer than Python converts
+        raise InputError(f"invalid JSON: {str(e).split(';')[0]}", str(path),
+                         kind="parse") from None
     if not isinstance(data, dict):
         raise InputError("expected a JSON object at the top level", str(path), 1)
     return data
@@ -308,6 +321,9 @@ def _load_assembly(folder: Path, root: Path, result: LoadResult, stages: tuple =
                          str(folder / "manifest.json"), kind="limit")
     seen = seen | {key}
     manifest_path = folder / "manifest.json"
+    if not _inside(manifest_path, root):
+        raise InputError("manifest.json is a symbolic link to a file outside the assembly "
+                         "folder; refused", str(manifest_path), kind="security")
     manifest = _read_json(manifest_path)
     artifacts = manifest.get("artifacts", {})
     if not isinstance(artifacts, dict):
@@ -325,15 +341,24 @@ def _load_assembly(folder: Path, root: Path, result: LoadResult, stages: tuple =
                                             str(manifest_path)))
             continue
         kind = art.get("type")
-        props = art.get("properties") if isinstance(art.get("properties"), dict) else {}
+        props = art.get("properties")
+        if props is None:
+            props = {}
+        if not isinstance(kind, str) or not isinstance(props, dict):
+            what = "'type' must be a string" if not isinstance(kind, str) else \
+                "'properties' must be an object"
+            result.errors.append(InputError(f"artifact {art_id!r}: {what}", str(manifest_path),
+                                            kind="manifest"))
+            continue
         try:
             if kind == STACK:
                 stack_artifacts.append((art_id, art, props))
             elif kind == NESTED_ASSEMBLY:
                 sub = _safe_join(folder, props.get("directoryName"), root,
                                  "directoryName", manifest_path)
-                name = art.get("displayName") or props.get("displayName") or art_id
-                nested_assemblies.append((sub, str(name)))
+                name = _opt_str(art, "displayName", art_id, manifest_path, "") \
+                    or _opt_str(props, "displayName", art_id, manifest_path, "") or art_id
+                nested_assemblies.append((sub, name))
             elif kind == TREE:
                 tree_file = _safe_join(folder, props.get("file", "tree.json"), root, "tree file",
                                        manifest_path)
@@ -386,7 +411,12 @@ def _read_asset_manifests(files: list[Path], folder: Path, root: Path,
         except InputError as e:
             result.errors.append(e)
             continue
-        for h, entry in (data.get("files") or {}).items():
+        entries = data.get("files") or {}
+        if not isinstance(entries, dict):
+            result.errors.append(InputError("'files' must be an object", str(f),
+                                            kind="manifest"))
+            continue
+        for h, entry in entries.items():
             src = entry.get("source") if isinstance(entry, dict) else None
             path = src.get("path") if isinstance(src, dict) else None
             if isinstance(path, str):
@@ -404,21 +434,38 @@ def _load_stack(art_id: str, art: dict, props: dict, folder: Path, root: Path,
         raise InputError(f"stack {art_id!r}: template file {props.get('templateFile')!r} is "
                          "listed in the manifest but absent", str(manifest_path))
     tpl = load_template(tpl_path, require_resources=False)
-    metadata = dict(art.get("metadata") or {})
+    where = str(manifest_path)
+    metadata: dict = {}
+    inline = art.get("metadata") or {}
+    if not isinstance(inline, dict):
+        result.errors.append(InputError(f"stack {art_id!r}: 'metadata' must be an object",
+                                        where, kind="manifest"))
+        inline = {}
+    sources = [inline]
     extra = art.get("additionalMetadataFile")
     if extra:
-        md_path = _safe_join(folder, extra, root, "additionalMetadataFile", manifest_path)
-        md = _read_json(md_path)
-        for k, v in md.items():
-            metadata.setdefault(k, []).extend(v if isinstance(v, list) else [])
-    display = art.get("displayName") or art_id
+        try:
+            md_path = _safe_join(folder, extra, root, "additionalMetadataFile", manifest_path)
+            sources.append(_read_json(md_path))
+        except InputError as e:
+            result.errors.append(e)
+    for source in sources:
+        for k, v in source.items():
+            if isinstance(v, list):
+                metadata.setdefault(k, []).extend(v)
+    display = _opt_str(art, "displayName", art_id, manifest_path, art_id, result) or art_id
+    tags = props.get("tags") or {}
+    if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+        result.errors.append(InputError(f"stack {art_id!r}: 'tags' must be an object of "
+                                        "strings", where, kind="manifest"))
+        tags = {}
     stack = Stack(
-        name=str(display), template=tpl,
+        name=display, template=tpl,
         template_rel=tpl_path.resolve().relative_to(root.resolve()).as_posix(),
         assembly_dir=folder, assembly_path=assembly_path, artifact_id=art_id,
-        stack_name=str(props.get("stackName") or art_id),
-        environment=str(art.get("environment") or ""),
-        tags=dict(props.get("tags") or {}), cdk_stages=stages, tree=tree, root=root,
+        stack_name=_opt_str(props, "stackName", art_id, manifest_path, art_id, result) or art_id,
+        environment=_opt_str(art, "environment", art_id, manifest_path, "", result),
+        tags=dict(tags), cdk_stages=stages, tree=tree, root=root,
     )
     entries = _metadata_entries(metadata)
     prefix_guess = str(display).strip("/")
@@ -427,6 +474,22 @@ def _load_stack(art_id: str, art: dict, props: dict, folder: Path, root: Path,
     _link_assets(stack, folder, root, asset_sources, result)
     result.stacks.append(stack)
     _load_nested(stack, entries, folder, root, asset_sources, result, set())
+
+
+def _opt_str(obj: dict, key: str, art_id: str, manifest: Path, default: str,
+             result: LoadResult | None = None) -> str:
+    """A string field of a manifest object; a wrong type is an error (recorded or raised)."""
+    value = obj.get(key)
+    if value is None or value == "":
+        return default
+    if isinstance(value, str):
+        return value
+    err = InputError(f"artifact {art_id!r}: {key!r} must be a string, not "
+                     f"{type(value).__name__}", str(manifest), kind="manifest")
+    if result is None:
+        raise err
+    result.errors.append(err)
+    return default
 
 
 def _metadata_entries(metadata: dict) -> list[tuple[str, str, object, list]]:
@@ -460,6 +523,8 @@ def _attach_metadata(stack: Stack, entries: list, nested_prefixes: tuple = ()) -
                 stack.construct_paths.setdefault(data, path)
             if trace:
                 stack.traces.setdefault(path, trace)
+        elif kind == "aws:cdk:creationStack" and isinstance(data, list):  # CDK >= 2.2xx
+            stack.traces.setdefault(path, [str(x) for x in data])
         elif kind in ("aws:cdk:warning", "aws:cdk:error", "aws:cdk:info"):
             msg = data if isinstance(data, str) else json.dumps(data)
             stack.annotations.append(Annotation(kind.split(":")[-1], msg, path, trace))
@@ -484,6 +549,10 @@ def _asset_hash_in(value: object) -> Iterator[str]:
 
 def _link_assets(stack: Stack, folder: Path, root: Path, asset_sources: dict,
                  result: LoadResult) -> None:
+    # Only resources whose text holds a known asset hash are walked for one (a substring
+    # search of the file instead of a walk of every resource; None for YAML: walk them all).
+    mentioning = stack.template.resources_mentioning(asset_sources) if asset_sources else set()
+    checked: dict[str, tuple[Path, bool, bool]] = {}  # asset path -> (path, inside, exists)
     for lid, res in stack.resources.items():
         if not isinstance(res, dict):
             continue
@@ -491,14 +560,18 @@ def _link_assets(stack: Stack, folder: Path, root: Path, asset_sources: dict,
         asset_path = md.get("aws:asset:path")
         target: Path | None = None
         if isinstance(asset_path, str):
-            p = folder / asset_path
-            if _inside(p, root) and p.exists():
+            if asset_path not in checked:  # functions share assets: resolve each path once
+                p = folder / asset_path
+                inside = _inside(p, root)
+                checked[asset_path] = (p, inside, inside and p.exists())
+            p, inside, exists = checked[asset_path]
+            if exists:
                 target = p
-            elif not _inside(p, root):
+            elif not inside:
                 result.errors.append(InputError(
                     f"resource {lid}: aws:asset:path {asset_path!r} points outside the "
-                    "assembly folder; refused", stack.template_rel, kind="security"))
-        if target is None and asset_sources:
+                    "assembly folder; refused", str(stack.template.path), kind="security"))
+        if target is None and asset_sources and (mentioning is None or lid in mentioning):
             for h in _asset_hash_in(res.get("Properties")):
                 src = asset_sources.get(h)
                 if src is not None and src.exists():
@@ -538,6 +611,11 @@ def _load_nested(parent: Stack, entries: list, folder: Path, root: Path, asset_s
         if key in seen:
             result.errors.append(InputError("nested stack refers back to itself (cycle)",
                                             str(path), kind="structure"))
+            continue
+        if len(seen) >= MAX_NESTED_DEPTH:
+            result.errors.append(InputError(f"nested stacks nested deeper than "
+                                            f"{MAX_NESTED_DEPTH} levels", str(path),
+                                            kind="limit"))
             continue
         try:
             tpl = load_template(path, require_resources=False)

@@ -270,9 +270,13 @@ def _write_atomic(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:  # no half-written temporary file left behind either
+            Path(tmp).unlink(missing_ok=True)
+            raise
     except OSError as e:
         fail(InputError(f"cannot write output: {e.strerror}", str(path)))
 

@@ -8,10 +8,11 @@ findings with locations, applies suppressions and returns a :class:`ScanResult`.
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .assembly import LoadResult, Stack, load
 from .checks import Check, CheckInfo, Hit, ScanContext
@@ -29,6 +30,8 @@ class ScanResult:
     notes: list[str] = field(default_factory=list)
     stacks: list[Stack] = field(default_factory=list)
     checks: list[CheckInfo] = field(default_factory=list)
+    peer_suppressions: list[dict] = field(default_factory=list)  # see suppressions.py
+    baseline: dict | None = None  # {"file", "matched", "new", "stale"} after --baseline
 
     def gate(self, fail_on: str) -> list[Finding]:
         """Unsuppressed findings at or above the threshold."""
@@ -56,16 +59,31 @@ def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = ()) -> li
 
 def scan(paths: list[str | Path], config: Config | None = None, stage: str | None = None,
          checks: list[Check] | None = None, policy_dirs: Iterable[str | Path] = (),
-         jobs: int | None = None, timeout: float | None = None) -> ScanResult:
+         jobs: int | None = None, timeout: float | None = None,
+         progress: Callable[[int, int], None] | None = None) -> ScanResult:
+    """Load, check and report. ``jobs``: worker processes (default: the number of cores);
+    ``timeout``: seconds per template (default: config ``template_timeout``, else 60); see
+    :mod:`cfncheck.parallel`. ``progress(done, total)`` is called as work units finish."""
     config = config or Config()
-    loaded = load(paths)
-    if checks is None:
-        checks = collect_checks(config, policy_dirs)
-    return evaluate(loaded, config, checks, stage)
+    # The parsed templates are millions of long-lived objects: the cyclic collector would scan
+    # them again and again while they are built, for nothing (they are trees).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        loaded = load(paths, max_template_bytes=config.data.get("max_template_bytes"))
+        if checks is None:
+            checks = collect_checks(config, policy_dirs)
+        return evaluate(loaded, config, checks, stage, jobs=jobs, timeout=timeout,
+                        progress=progress)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def evaluate(loaded: LoadResult, config: Config, checks: list[Check],
-             stage: str | None = None) -> ScanResult:
+             stage: str | None = None, jobs: int | None = None,
+             timeout: float | None = None,
+             progress: Callable[[int, int], None] | None = None) -> ScanResult:
     stacks = loaded.stacks
     assign_stages(stacks, stage, config.stages, config.stage_tokens)
     result = ScanResult(errors=list(loaded.errors), notes=list(loaded.notes), stacks=stacks,
@@ -77,16 +95,17 @@ def evaluate(loaded: LoadResult, config: Config, checks: list[Check],
                             + (" ..." if len(unknown) > 5 else ""))
     graph = Graph(stacks)
     ctx = ScanContext(stacks=stacks, graph=graph, config=config, notes=result.notes)
-    for check in checks:
-        info = check.info
-        for hit in check.run(ctx):
-            if info.stages is not None and hit.stack.stage not in info.stages:
-                continue
-            result.findings.append(to_finding(info, hit, config))
+    from .parallel import run_checks
+
+    findings, timeouts = run_checks(checks, result.checks, ctx, config, to_finding,
+                                    jobs=jobs, timeout=timeout, progress=progress)
+    result.findings = findings
+    result.errors.extend(timeouts)
     from .suppressions import apply_suppressions
 
     apply_suppressions(result.findings, stacks, config, result)
-    result.findings.sort(key=Finding.sort_key)
+    # A total order, so the output does not depend on which process found what first.
+    result.findings.sort(key=lambda f: (f.sort_key(), f.message, f.fingerprint))
     return result
 
 

@@ -88,6 +88,7 @@ class Graph:
         self._stacks_by_name: dict[str, list[Stack]] = defaultdict(list)
         self._names: dict[str, list[Node]] = defaultdict(list)
         self._resolving: set = set()
+        self._output_cache: dict[tuple, list[Edge]] = {}
         self._build()
 
     # -- queries ---------------------------------------------------------------------------
@@ -155,9 +156,11 @@ class Graph:
                 src = Node(stack, lid)
                 edges = list(self._edges_in_value(src, res.get("Properties"), ("Properties",)))
                 deps = res.get("DependsOn")
-                for i, dep in enumerate([deps] if isinstance(deps, str) else deps or []):
+                deps = [deps] if isinstance(deps, str) else deps
+                for i, dep in enumerate(deps if isinstance(deps, list) else []):
                     if isinstance(dep, str) and dep in stack.resources:
-                        p = ("DependsOn", i) if isinstance(deps, list) else ("DependsOn",)
+                        p = ("DependsOn", i) if isinstance(res["DependsOn"], list) \
+                            else ("DependsOn",)
                         edges.append(Edge(src, Node(stack, dep), p, "DependsOn"))
                 if res.get("Type") in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard"):
                     edges.extend(self._name_edges(src, res))
@@ -175,7 +178,8 @@ class Graph:
         """CloudWatch names things by physical name: match literal names to resources."""
         if not self._names:
             return
-        props = res.get("Properties") or {}
+        props = res.get("Properties")
+        props = props if isinstance(props, dict) else {}
         if res.get("Type") == "AWS::CloudWatch::Alarm":
             for path, dim in _dimensions(props):
                 value = dim.get("Value")
@@ -260,27 +264,60 @@ class Graph:
         params = data.get("Parameters")
         if isinstance(params, dict) and lid in params:
             if stack.parent is not None and stack.parent_logical_id:
-                pres = stack.parent.resources.get(stack.parent_logical_id) or {}
-                pvals = (pres.get("Properties") or {}).get("Parameters") or {}
+                pres = stack.parent.resources.get(stack.parent_logical_id)
+                pprops = pres.get("Properties") if isinstance(pres, dict) else None
+                pvals = pprops.get("Parameters") if isinstance(pprops, dict) else None
                 if isinstance(pvals, dict) and lid in pvals:
-                    for e in self._edges_in_value(src, pvals[lid], p, stack.parent):
+                    for e in self._parameter_edges(stack, lid, pvals[lid]):
                         yield _rebase(e, src, p, kind, via + (("parameter", lid),))
                     return
             yield Edge(src, Node(stack, lid, "parameter"), p, kind, attr, via)
 
     def _output(self, src: Node, stack: Stack, oid: str, p: tuple, kind: str, via: tuple,
                 depth: int) -> Iterator[Edge]:
-        outputs = stack.template.data.get("Outputs")
-        out = outputs.get(oid) if isinstance(outputs, dict) else None
-        key = (id(stack), oid)
-        if not isinstance(out, dict) or key in self._resolving:
-            return  # absent, or an export/import cycle
+        for e in self._output_edges(stack, oid):
+            yield _rebase(e, src, p, kind, via + e.via)
+
+    def _parameter_edges(self, stack: Stack, lid: str, value: object) -> list[Edge]:
+        """What the parent passes to a nested stack's parameter resolves to (memoized)."""
+        key = ("parameter", id(stack), lid)
+        cached = self._output_cache.get(key)
+        if cached is not None:
+            return cached
+        if key in self._resolving:
+            return []
         self._resolving.add(key)
         try:
-            for e in self._edges_in_value(Node(stack, oid, "output"), out.get("Value"), p):
-                yield _rebase(e, src, p, kind, via + e.via)
+            found: dict = {}
+            for e in self._edges_in_value(Node(stack, lid, "parameter"), value, (),
+                                          stack.parent):
+                found.setdefault((e.target, e.attribute), e)
         finally:
             self._resolving.discard(key)
+        self._output_cache[key] = edges = list(found.values())
+        return edges
+
+    def _output_edges(self, stack: Stack, oid: str) -> list[Edge]:
+        """What an output's value resolves to, computed once per output (memoized: outputs
+        that import the same export twice at every level would otherwise take exponential
+        time), one edge per target; a cycle of exports and imports is cut where it closes."""
+        key = (id(stack), oid)
+        cached = self._output_cache.get(key)
+        if cached is not None:
+            return cached
+        outputs = stack.template.data.get("Outputs")
+        out = outputs.get(oid) if isinstance(outputs, dict) else None
+        if not isinstance(out, dict) or key in self._resolving:
+            return []  # absent, or an export/import cycle
+        self._resolving.add(key)
+        try:
+            found: dict = {}
+            for e in self._edges_in_value(Node(stack, oid, "output"), out.get("Value"), ()):
+                found.setdefault((e.target, e.attribute), e)
+        finally:
+            self._resolving.discard(key)
+        self._output_cache[key] = edges = list(found.values())
+        return edges
 
     def _import(self, src: Node, name: str, p: tuple, via: tuple) -> Iterator[Edge]:
         candidates = self._exports.get(name, [])

@@ -16,15 +16,22 @@ Both are behind one function, :func:`load_template`, and one method, :meth:`Temp
 
 from __future__ import annotations
 
+import bisect
+import contextvars
+import datetime
+import itertools
 import json
+import operator
 import os
 import re
+import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from .errors import InputError
 
-#: Files larger than this are refused (bytes); override with CFNCHECK_MAX_TEMPLATE_BYTES.
+#: Files larger than this are refused (bytes); override with CFNCHECK_MAX_TEMPLATE_BYTES or
+#: the config key ``max_template_bytes``.
 DEFAULT_MAX_TEMPLATE_BYTES = 50 * 1024 * 1024
 #: Deeper nesting than this is refused (CloudFormation itself allows far less in practice).
 MAX_DEPTH = 200
@@ -33,11 +40,21 @@ CFN_SECTIONS = {"AWSTemplateFormatVersion", "Description", "Metadata", "Paramete
                 "Conditions", "Transform", "Resources", "Outputs", "Rules"}
 
 
+#: the config file's ``max_template_bytes`` for the current load (set by ``assembly.load``)
+CONFIGURED_MAX_BYTES: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "max_template_bytes", default=None)
+
+
 def max_template_bytes() -> int:
-    try:
-        return int(os.environ.get("CFNCHECK_MAX_TEMPLATE_BYTES", DEFAULT_MAX_TEMPLATE_BYTES))
-    except ValueError:
-        return DEFAULT_MAX_TEMPLATE_BYTES
+    """The size cap: CFNCHECK_MAX_TEMPLATE_BYTES, else config ``max_template_bytes``, else
+    :data:`DEFAULT_MAX_TEMPLATE_BYTES`."""
+    env = os.environ.get("CFNCHECK_MAX_TEMPLATE_BYTES")
+    if env:
+        try:
+            return int(env)
+        except ValueError:
+            pass
+    return CONFIGURED_MAX_BYTES.get() or DEFAULT_MAX_TEMPLATE_BYTES
 
 
 class Template:
@@ -58,37 +75,74 @@ class Template:
     def locate(self, path: tuple | list) -> tuple[int, int]:
         """1-based (line, column) of the deepest node of ``path`` found in the file."""
         if self.format == "json":
-            if self._locator is None:
-                self._locator = JsonLocator(self._text)
-            return self._locator.locate(path)
+            return self._json_locator().locate(path)
         return _locate_yaml(self.data, path)
+
+    def _json_locator(self) -> "JsonLocator":
+        if self._locator is None:
+            self._locator = JsonLocator(self._text)
+        return self._locator
+
+    def resources_mentioning(self, needles: Iterable[str]) -> set | None:
+        """Logical ids of the resources whose text contains one of ``needles``.
+
+        A fast pre-filter (a substring search of the file instead of a walk of every resource);
+        a superset. JSON only: ``None`` for YAML, meaning "any resource may".
+        """
+        if self.format != "json":
+            return None
+        text = self._text
+        offsets = []
+        for needle in needles:
+            i = text.find(needle)
+            while i >= 0:
+                offsets.append(i)
+                i = text.find(needle, i + len(needle))
+        if not offsets:
+            return set()
+        return self._json_locator().resources_at(offsets)
 
 
 def load_template(path: str | Path, *, require_resources: bool = True) -> Template:
     """Read and parse a template file; raise :class:`InputError` naming the file on any problem."""
+    name = str(path)
+    limit = max_template_bytes()
+    raw = read_regular_file(path, limit, "CFNCHECK_MAX_TEMPLATE_BYTES or config "
+                            "max_template_bytes")
+    return parse_template(raw, name, require_resources=require_resources)
+
+
+def read_regular_file(path: str | Path, limit: int, knob: str | None = None) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, else :class:`InputError`.
+
+    Devices, FIFOs and sockets are refused (``/dev/zero`` never ends, a FIFO blocks forever),
+    and at most ``limit + 1`` bytes are read, so a file that grows while being read cannot
+    exhaust memory either.
+    """
     p = Path(path)
     name = str(path)
+    hint = f" (set {knob} to raise it)" if knob else ""
     try:
-        if p.is_symlink():
-            target = p.resolve()
-            if not target.is_file():
-                raise InputError("is a broken symbolic link", name)
-        if p.is_dir():
-            raise InputError("is a directory, expected a template file", name)
-        size = p.stat().st_size
+        if p.is_symlink() and not p.exists():
+            raise InputError("is a broken symbolic link", name)
+        st = p.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError("is a directory, expected a file", name)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError("is not a regular file (a device, FIFO or socket); refused", name,
+                             kind="security")
+        if st.st_size > limit:
+            raise InputError(f"file is {st.st_size} bytes, over the {limit}-byte limit{hint}",
+                             name, kind="limit")
+        with open(p, "rb") as fh:
+            raw = fh.read(limit + 1)
     except FileNotFoundError:
         raise InputError("file not found", name) from None
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", name) from None
-    limit = max_template_bytes()
-    if size > limit:
-        raise InputError(f"file is {size} bytes, over the {limit}-byte limit "
-                         "(set CFNCHECK_MAX_TEMPLATE_BYTES to raise it)", name, kind="limit")
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", name) from None
-    return parse_template(raw, name, require_resources=require_resources)
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read: {getattr(e, 'strerror', None) or e}", name) from None
+    if len(raw) > limit:
+        raise InputError(f"file is over the {limit}-byte limit{hint}", name, kind="limit")
+    return raw
 
 
 def parse_template(raw: bytes, name: str, *, require_resources: bool = True) -> Template:
@@ -107,8 +161,10 @@ def parse_template(raw: bytes, name: str, *, require_resources: bool = True) -> 
         data = _parse_yaml(text, name)
         fmt = "yaml"
     _check_structure(data, name, require_resources)
-    _check_depth(data, name)
-    return Template(Path(name), data, fmt, text)
+    _check_tree(data, name, fmt, fmt == "json" and _SURROGATE_ESCAPE.search(text) is not None)
+    tpl = Template(Path(name), data, fmt, text)
+    _check_sections(tpl, name)
+    return tpl
 
 
 def _no_duplicates(pairs: list) -> dict:
@@ -128,9 +184,17 @@ class _DuplicateKey(ValueError):
         self.key = key
 
 
+class _NotJson(ValueError):
+    pass
+
+
+def _no_constants(word: str) -> Any:
+    raise _NotJson(f"{word} is not a JSON value")
+
+
 def _parse_json(text: str, name: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
     except json.JSONDecodeError as e:
         raise InputError(f"invalid JSON: {e.msg}", name, e.lineno, e.colno, kind="parse") from None
     except _DuplicateKey as e:
@@ -139,6 +203,9 @@ def _parse_json(text: str, name: str) -> Any:
                          kind="parse") from None
     except RecursionError:
         raise InputError("nesting is too deep to parse", name, kind="limit") from None
+    except ValueError as e:  # NaN/Infinity, integers longer than Python converts (4300 digits)
+        raise InputError(f"invalid JSON: {' '.join(str(e).split('; ')[:1])}", name,
+                         kind="parse") from None
 
 
 def _find_key_line(text: str, key: str) -> int | None:
@@ -194,16 +261,111 @@ def _check_structure(data: Any, name: str, require_resources: bool) -> None:
                          kind="structure")
 
 
-def _check_depth(data: Any, name: str) -> None:
-    stack = [(data, 1)]
-    while stack:
-        node, depth = stack.pop()
+#: top-level sections whose entries are mappings (logical id / name -> mapping)
+_ENTRY_SECTIONS = ("Resources", "Parameters", "Outputs", "Mappings")
+
+
+def _check_sections(tpl: Template, name: str) -> None:
+    """The shapes CloudFormation itself requires, so that checks can rely on them.
+
+    Sections are mappings of mappings; every resource has a string ``Type``; ``Properties``
+    and ``Metadata`` are mappings (an empty YAML ``Properties:`` is dropped); ``DependsOn`` is
+    a logical id or a list of them. A template that breaks these is refused with the line of
+    the offending entry (CloudFormation would refuse to deploy it too).
+    """
+    data = tpl.data
+
+    def fail(msg: str, path: tuple) -> None:
+        raise InputError(msg, name, tpl.locate(path)[0], kind="structure")
+
+    for section in _ENTRY_SECTIONS:
+        if section not in data:
+            continue
+        entries = data[section]
+        if not isinstance(entries, dict):
+            fail(f"{section} must be a mapping, not {_kind(entries)}", (section,))
+        for key, entry in entries.items():
+            if isinstance(key, str) and key.startswith("Fn::ForEach::"):
+                continue  # AWS::LanguageExtensions loop: [identifier, collection, template]
+            if not isinstance(entry, dict):
+                fail(f"{section}.{key} must be a mapping, not {_kind(entry)}", (section, key))
+    for lid, res in (data.get("Resources") or {}).items():
+        if not isinstance(res, dict):
+            continue  # Fn::ForEach::
+        rtype = res.get("Type")
+        if not isinstance(rtype, str) or not rtype:
+            fail(f"resource {lid}: Type must be a non-empty string, not {_kind(rtype)}",
+                 ("Resources", lid, "Type"))
+        for key in ("Properties", "Metadata"):
+            if key in res and res[key] is None:
+                del res[key]
+            elif key in res and not isinstance(res[key], dict):
+                fail(f"resource {lid}: {key} must be a mapping, not {_kind(res[key])}",
+                     ("Resources", lid, key))
+        deps = res.get("DependsOn")
+        if deps is not None and not isinstance(deps, str) and not (
+                isinstance(deps, list) and all(isinstance(d, str) for d in deps)):
+            fail(f"resource {lid}: DependsOn must be a logical id or a list of them",
+                 ("Resources", lid, "DependsOn"))
+
+
+def _kind(value: Any) -> str:
+    for t, word in ((dict, "a mapping"), (list, "a list"), (str, "a string"),
+                    (bool, "a boolean"), (int, "a number"), (float, "a number")):
+        if isinstance(value, t):
+            return word
+    return "null" if value is None else type(value).__name__
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _check_tree(data: Any, name: str, fmt: str, surrogates: bool = False) -> None:
+    """Bound the depth; keep ``data`` plain JSON-like data.
+
+    JSON: a ``\\udc80`` escape decodes to a lone surrogate, which no UTF-8 output can hold
+    (reports would crash); refused. YAML: YAML 1.1 turns ``2012-10-17`` into a date (kept as
+    the string it was), and tags such as ``!!binary``, ``!!set`` or ``!!omap`` build values
+    that are not CloudFormation (refused).
+    """
+    todo: list = [(data, 1, None)]
+    deep = (dict, list)
+    while todo:
+        node, depth, mark = todo.pop()
         if depth > MAX_DEPTH:
             raise InputError(f"nesting is deeper than {MAX_DEPTH} levels", name, kind="limit")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+        if fmt == "json" and not surrogates:
+            if isinstance(node, dict):
+                todo.extend((v, depth + 1, None) for v in node.values() if isinstance(v, deep))
+            elif isinstance(node, list):
+                todo.extend((v, depth + 1, None) for v in node if isinstance(v, deep))
+            continue
+        mark = getattr(node, "start_mark", None) or mark
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for k, v in list(items):
+            if isinstance(v, deep):
+                todo.append((v, depth + 1, mark))
+            elif fmt == "yaml" and not isinstance(v, _PLAIN):
+                if isinstance(v, datetime.date):
+                    node[k] = v.isoformat()
+                    continue
+                raise InputError(f"unsupported YAML value of type {type(v).__name__} (tags "
+                                 "such as !!binary, !!set or !!omap are not CloudFormation)",
+                                 name, mark.line + 1 if mark else None, kind="parse")
+            if surrogates:
+                for text in (k, v):
+                    if isinstance(text, str) and not _encodable(text):
+                        raise InputError("invalid JSON: a \\u escape encodes an unpaired "
+                                         "UTF-16 surrogate", name, kind="parse")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,16 +397,31 @@ def _locate_yaml(data: Any, path: tuple | list) -> tuple[int, int]:
     return (best.line + 1, best.column + 1)
 
 
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],]')
 _COLON = re.compile(r"\s*:")
 _WS = re.compile(r"\s*")
+_SCAN_ONCE = json.scanner.make_scanner(json.JSONDecoder())
+
+
+class _EndOfContainer(Exception):
+    pass
+
+
+def _next_item(text: str, end: int) -> int:
+    """Offset of the next item after a value ending at ``end`` (past the comma)."""
+    pos = _WS.match(text, end).end()
+    if pos < len(text) and text[pos] == ",":
+        return _WS.match(text, pos + 1).end()
+    raise _EndOfContainer
 
 
 class JsonLocator:
     """Lazy path -> offset index for JSON text.
 
     Each container is scanned once, when a path first goes through it; the offsets of its
-    direct children are cached by container offset.
+    direct children are cached by container offset. A scan visits only the direct children:
+    each child value is skipped by the C JSON scanner (it returns where the value ends), so
+    locating many findings costs a few parses of the file at C speed, not a Python loop over
+    every token.
     """
 
     def __init__(self, text: str):
@@ -257,69 +434,50 @@ class JsonLocator:
         if cached is not None:
             return cached
         text = self.text
-        opener = text[start]
+        size = len(text)
         children: dict = {}
-        depth = 0
-        index = 0
-        expect_value = opener == "["
-        for m in _TOKEN.finditer(text, start):
-            tok = m.group()
-            c = tok[0]
-            if c in "{[":
-                depth += 1
-                if depth == 2 and expect_value and opener == "[":
-                    children[index] = (m.start(), m.start())
-                    expect_value = False
-                continue
-            if c in "}]":
-                depth -= 1
-                if depth == 0:
-                    break
-                continue
-            if depth != 1:
-                continue
-            if c == ",":
-                if opener == "[":
+        pos = _WS.match(text, start + 1).end()
+        try:
+            if text[start] == "{":
+                while pos < size and text[pos] == '"':
+                    key, end = _SCAN_ONCE(text, pos)
+                    colon = _COLON.match(text, end)
+                    if not colon:
+                        break
+                    vpos = _WS.match(text, colon.end()).end()
+                    children.setdefault(key, (pos, vpos))
+                    pos = _next_item(text, _SCAN_ONCE(text, vpos)[1])
+            else:
+                index = 0
+                while pos < size and text[pos] != "]":
+                    children[index] = (pos, pos)
                     index += 1
-                    expect_value = True
-                continue
-            # a string at depth 1
-            if opener == "{":
-                cm = _COLON.match(text, m.end())
-                if cm:
-                    key = json.loads(tok) if "\\" in tok else tok[1:-1]
-                    vpos = _WS.match(text, cm.end()).end()
-                    children.setdefault(key, (m.start(), vpos))
-            elif expect_value:
-                children[index] = (m.start(), m.start())
-                expect_value = False
-        if opener == "[":
-            # scalars other than strings (numbers, true, null) are not tokens: find them lazily
-            children["__len__"] = index + 1
+                    pos = _next_item(text, _SCAN_ONCE(text, pos)[1])
+        except (StopIteration, ValueError, RecursionError, _EndOfContainer):
+            pass  # the text was parsed before: only the end of the container gets here
         self._children[start] = children
         return children
 
     def _array_item(self, start: int, idx: int) -> int | None:
-        children = self._scan(start)
-        if idx in children:
-            return children[idx][1]
-        # non-string scalar element: walk commas at depth 1
-        depth = 0
-        count = 0
-        text = self.text
-        for m in _TOKEN.finditer(text, start):
-            c = m.group()[0]
-            if c in "{[":
-                depth += 1
-            elif c in "}]":
-                depth -= 1
-                if depth == 0:
-                    return None
-            elif c == "," and depth == 1:
-                count += 1
-                if count == idx:
-                    return _WS.match(text, m.end()).end()
-        return None
+        entry = self._scan(start).get(idx)
+        return entry[1] if entry else None
+
+    def resources_at(self, offsets: list[int]) -> set:
+        """Logical ids of the resources whose text contains these offsets."""
+        root = _WS.match(self.text, 0).end()
+        if not self.text.startswith("{", root):
+            return set()
+        res = self._scan(root).get("Resources")
+        if res is None or not self.text.startswith("{", res[1]):
+            return set()
+        starts = sorted((vpos, lid) for lid, (_, vpos) in self._scan(res[1]).items())
+        positions = [p for p, _ in starts]
+        found = set()
+        for off in offsets:
+            i = bisect.bisect_right(positions, off) - 1
+            if i >= 0:  # the last resource that starts before it: a superset (an offset in
+                found.add(starts[i][1])  # a later section maps to the last resource)
+        return found
 
     def locate(self, path: tuple | list) -> tuple[int, int]:
         text = self.text
@@ -344,10 +502,8 @@ class JsonLocator:
 
     def _line_col(self, offset: int) -> tuple[int, int]:
         if self._line_starts is None:
-            starts = [0]
-            starts.extend(m.end() for m in re.finditer("\n", self.text))
-            self._line_starts = starts
-        import bisect
-
+            # start of line i = len(lines before it) + i newlines, all at C speed
+            lengths = itertools.accumulate(map(len, self.text.split("\n")), initial=0)
+            self._line_starts = list(map(operator.add, lengths, itertools.count()))
         i = bisect.bisect_right(self._line_starts, offset) - 1
         return (i + 1, offset - self._line_starts[i] + 1)

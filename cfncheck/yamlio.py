@@ -32,19 +32,15 @@ _Loader.yaml_implicit_resolvers = {
 
 def load_yaml_file(path: str | Path) -> tuple[Any, yaml.Node | None]:
     """(data, root node) of a YAML (or JSON) data file. Raises InputError."""
+    from .template import read_regular_file
+
     p = Path(path)
+    raw = read_regular_file(p, MAX_BYTES)
     try:
-        if p.stat().st_size > MAX_BYTES:
-            raise InputError(f"file is larger than {MAX_BYTES} bytes", str(p), kind="limit")
-        text = p.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", str(p)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a YAML file", str(p)) from None
-    except UnicodeDecodeError:
-        raise InputError("not valid UTF-8", str(p)) from None
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", str(p)) from None
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise InputError(f"not valid UTF-8 (byte 0x{raw[e.start]:02x})", str(p), line) from None
     return load_yaml_text(text, str(p))
 
 
@@ -70,6 +66,8 @@ def load_yaml_text(text: str, name: str) -> tuple[Any, yaml.Node | None]:
         raise InputError(f"invalid YAML: {e}", name, kind="parse") from None
     except RecursionError:
         raise InputError("nesting is too deep", name, kind="limit") from None
+    except (ValueError, TypeError) as e:  # e.g. an integer over 4300 digits
+        raise InputError(f"invalid YAML: {str(e).split(';')[0]}", name, kind="parse") from None
     return data, node
 
 

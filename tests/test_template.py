@@ -22,7 +22,7 @@ JSON = b"""{
     (("Resources", "B"), (4, 3)),
     (("Resources", "B", "Type"), (5, 4)),
     (("Resources", "A", "Properties", "X", 2, "k"), (3, 68)),
-    (("Resources", "A", "Properties", "X", 0), (3, 51)),
+    (("Resources", "A", "Properties", "X", 0), (3, 57)),
     (("Resources", "A", "Properties", "X", 1), (3, 60)),
     (("Resources", "A", "Properties", "Y"), (3, 78)),
     (("Resources", "Missing", "Type"), (2, 2)),  # deepest existing node
