@@ -32,6 +32,7 @@ from pathlib import Path
 from . import __version__
 from .errors import InputError
 from .findings import Suppression
+from .template import read_regular_file
 
 BASELINE_VERSION = 1
 MAX_BASELINE_BYTES = 64 * 1024 * 1024
@@ -53,21 +54,15 @@ def load_baseline(path: str | Path) -> Counter:
     """fingerprint -> count. Raises :class:`InputError` naming the file on any problem."""
     p = Path(path)
     name = str(path)
-    try:
-        if p.stat().st_size > MAX_BASELINE_BYTES:
-            raise InputError(f"baseline is larger than {MAX_BASELINE_BYTES} bytes", name,
-                             kind="baseline")
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not p.exists():
         raise InputError("baseline file not found (create it with `cfncheck baseline "
-                         "create`)", name, kind="baseline") from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a baseline file", name,
-                         kind="baseline") from None
+                         "create`)", name, kind="baseline")
+    # a regular file of bounded size only: no devices, FIFOs or unbounded reads
+    raw = read_regular_file(p, MAX_BASELINE_BYTES)
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("baseline is not valid UTF-8", name, kind="baseline") from None
-    except OSError as e:
-        raise InputError(f"cannot read baseline: {e.strerror}", name, kind="baseline") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:

@@ -99,3 +99,15 @@ def test_bad_baselines_are_input_errors(tmp_path, content, message):
 def test_missing_baseline(tmp_path):
     with pytest.raises(InputError, match="baseline file not found"):
         load_baseline(tmp_path / "nope.json")
+
+
+def test_baseline_that_is_not_a_regular_file_is_refused(tmp_path):
+    import os
+
+    from cfncheck.baseline import load_baseline
+    from cfncheck.errors import InputError
+
+    fifo = tmp_path / "baseline.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        load_baseline(fifo)  # would block forever on read

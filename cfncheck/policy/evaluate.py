@@ -599,8 +599,12 @@ def _condition_name(value) -> str:
     return str(arg[0]) if isinstance(arg, list) and arg else "?"
 
 
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a bad pattern is reported as a policy error, not on stderr
+
+
 def _regex(pattern: str):
-    return re2.compile(pattern)
+    return re2.compile(pattern, options=_RE2_OPTIONS)
 
 
 # -- element quantifiers and joins -------------------------------------------------------------

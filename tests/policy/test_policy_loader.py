@@ -281,3 +281,18 @@ def test_stages_limit_where_a_policy_runs():
     found = scan([DEFECTIVE], Config(), checks=[pol]).findings
     assert {f.stage for f in found} == {"prod"}
     assert {f.stack for f in found} == {"Prod/Api"}
+
+
+def test_bad_regex_is_a_policy_error_and_nothing_on_stderr(tmp_path, capfd):
+    from cfncheck.config import Config
+    from cfncheck.errors import InputError
+    from cfncheck.policy import load_policy_checks
+
+    (tmp_path / "p.yaml").write_text(
+        "id: ACME-RE-001\ntitle: t\nseverity: error\ncategory: c\ndescription: d\n"
+        "remediation: r\nresource_types: ['AWS::S3::Bucket']\n"
+        "assert: {path: Properties.BucketName, regex: '(unclosed'}\n")
+    with pytest.raises(InputError) as exc:
+        load_policy_checks(Config({"builtin_policies": False}), [tmp_path])
+    assert exc.value.file.endswith("p.yaml")
+    assert capfd.readouterr().err == ""
