@@ -848,7 +848,9 @@ def _compile_test(spec: dict, ops: list, where: tuple, cc: CompileContext) -> Te
         try:
             test.regex = _regex(operand)
         except re2.error as e:
-            raise CompileError(f"invalid regular expression {operand!r}: {e}", where + (op,)) \
+            why = e.args[0].decode(errors="replace") if e.args and isinstance(
+                e.args[0], bytes) else str(e)
+            raise CompileError(f"invalid regular expression {operand!r}: {why}", where + (op,)) \
                 from None
     if op == "references":
         t = operand.get("type") if isinstance(operand, dict) else None

@@ -289,10 +289,13 @@ def test_bad_regex_is_a_policy_error_and_nothing_on_stderr(tmp_path, capfd):
     from cfncheck.policy import load_policy_checks
 
     (tmp_path / "p.yaml").write_text(
-        "id: ACME-RE-001\ntitle: t\nseverity: error\ncategory: c\ndescription: d\n"
-        "remediation: r\nresource_types: ['AWS::S3::Bucket']\n"
+        "id: ACME-RE-001\ntitle: Bucket names follow the pattern\nseverity: error\n"
+        "category: s3\ndescription: Names follow the pattern.\nremediation: Rename it.\n"
+        "resource_types: ['AWS::S3::Bucket']\n"
         "assert: {path: Properties.BucketName, regex: '(unclosed'}\n")
     with pytest.raises(InputError) as exc:
         load_policy_checks(Config({"builtin_policies": False}), [tmp_path])
-    assert exc.value.file.endswith("p.yaml")
+    assert exc.value.file.endswith("p.yaml") and exc.value.line == 8
+    assert exc.value.message == ("invalid policy at assert.regex: invalid regular expression "
+                                 "'(unclosed': missing ): (unclosed")
     assert capfd.readouterr().err == ""
