@@ -314,6 +314,7 @@ class Probe:
         for node in g.resources("*"):
             g.referrers(node)
             g.references(node)
+            g.referrers(node, source_type="AWS::*", kinds=("Ref", "GetAtt"))
             node.stack.construct_path(node.logical_id)
             node.stack.fqn(node.logical_id)
             props = node.resource.get("Properties")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cfncheck.checks import CheckInfo, Hit
+from bench.fuzz_loaders import Probe
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,27 +49,9 @@ def bucket(**props) -> dict:
         {"Type": "AWS::S3::Bucket"}
 
 
-class ProbeCheck:
-    """Reports every resource, after walking it through the graph and location API."""
-
-    info = CheckInfo(id="CC-TEST-900", title="probe", severity="warning", kind="builtin",
-                     source_file="tests/hostile/conftest.py")
-
-    def run(self, ctx):
-        g = ctx.graph
-        for node in g.resources("*"):
-            g.referrers(node)
-            g.references(node)
-            g.referrers(node, source_type="AWS::*", kinds=("Ref", "GetAtt"))
-            node.stack.construct_path(node.logical_id)
-            node.stack.fqn(node.logical_id)
-            props = node.resource.get("Properties")
-            if isinstance(props, dict):
-                for v in props.values():
-                    g.resolve(node.stack, v)
-            yield Hit(node.stack, node.logical_id,
-                      ("Resources", node.logical_id, "Properties"),
-                      f"probe {node.logical_id}", key="probe")
+class ProbeCheck(Probe):
+    """The fuzz target's probe (bench/fuzz_loaders.py): every resource through the graph and
+    location API, one finding each."""
 
 
 @pytest.fixture
