@@ -16,6 +16,7 @@ Both are behind one function, :func:`load_template`, and one method, :meth:`Temp
 
 from __future__ import annotations
 
+import array
 import bisect
 import contextvars
 import datetime
@@ -427,7 +428,7 @@ class JsonLocator:
     def __init__(self, text: str):
         self.text = text
         self._children: dict[int, dict] = {}
-        self._line_starts: list[int] | None = None
+        self._line_starts: array.array | None = None
 
     def _scan(self, start: int) -> dict:
         cached = self._children.get(start)
@@ -503,7 +504,8 @@ class JsonLocator:
     def _line_col(self, offset: int) -> tuple[int, int]:
         if self._line_starts is None:
             # start of line i = len(lines before it) + i newlines, all at C speed
+            # (an array of machine integers: a tenth of a list's memory on big files)
             lengths = itertools.accumulate(map(len, self.text.split("\n")), initial=0)
-            self._line_starts = list(map(operator.add, lengths, itertools.count()))
+            self._line_starts = array.array("q", map(operator.add, lengths, itertools.count()))
         i = bisect.bisect_right(self._line_starts, offset) - 1
         return (i + 1, offset - self._line_starts[i] + 1)
