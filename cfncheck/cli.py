@@ -183,6 +183,8 @@ def scan(
         typer.echo(f"cfncheck: error: {e}", err=True)
     for n in result.notes:
         typer.echo(f"cfncheck: note: {n}", err=True)
+    if any(e.kind == "internal" for e in result.errors):
+        raise typer.Exit(EXIT_INTERNAL)  # a check crashed: its findings are missing
     if result.errors:
         raise typer.Exit(EXIT_INPUT)
     raise typer.Exit(EXIT_FINDINGS if result.gate(threshold) else EXIT_OK)
@@ -283,6 +285,11 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def run() -> None:
     """Console entry point: no traceback escapes."""
+    # A short-lived process: the parsed templates are millions of objects that the cyclic
+    # collector would scan again and again for nothing (they are trees, freed at exit).
+    import gc
+
+    gc.disable()
     try:
         app(standalone_mode=True)
     except SystemExit:

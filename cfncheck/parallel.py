@@ -109,6 +109,7 @@ class UnitResult:
     findings: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     error: dict | None = None  # InputError.to_dict() of a timeout
+    crashes: list = field(default_factory=list)  # InputError.to_dict() of checks that raised
     failure: bytes | None = None  # a pickled exception raised by a check
     failure_text: str = ""
     seconds: float = 0.0  # CPU time the unit took (for profiling: bench/README)
@@ -216,7 +217,7 @@ def run_unit(unit: Unit, state: _State) -> UnitResult:
             if armed:
                 _ARMED = True
                 signal.setitimer(signal.ITIMER_REAL, state.timeout, 0.5)
-            result.findings = _unit_findings(unit, state)
+            result.findings = _unit_findings(unit, state, result.crashes)
         finally:
             _ARMED = False
             if armed:
@@ -235,21 +236,41 @@ def run_unit(unit: Unit, state: _State) -> UnitResult:
     return result
 
 
-def _unit_findings(unit: Unit, state: _State) -> list["Finding"]:
+def _unit_findings(unit: Unit, state: _State, crashes: list) -> list["Finding"]:
+    """Findings of the unit's checks. A check that raises is a bug in that check: its findings
+    for this unit are dropped, the crash is recorded as an ``internal`` error naming the check
+    and the template, and the other checks still run (CFNCHECK_DEBUG=1 re-raises instead)."""
     ctx, config, to_finding = state.ctx, state.config, state.to_finding
     out = []
     for ci in unit.checks:
         check, info = state.checks[ci], state.infos[ci]
-        if unit.stack is None:
-            hits: Iterable[Hit] = check.run(ctx)
-        else:
-            hits = check.check(ctx.stacks[unit.stack], ctx)
-        stages = info.stages
-        for hit in hits:
-            if stages is not None and hit.stack.stage not in stages:
-                continue
-            out.append(to_finding(info, hit, config))
+        found = []
+        try:
+            if unit.stack is None:
+                hits: Iterable[Hit] = check.run(ctx)
+            else:
+                hits = check.check(ctx.stacks[unit.stack], ctx)
+            stages = info.stages
+            for hit in hits:
+                if stages is not None and hit.stack.stage not in stages:
+                    continue
+                found.append(to_finding(info, hit, config))
+        except Exception as exc:  # noqa: BLE001 - reported, never silently passed
+            if os.environ.get("CFNCHECK_DEBUG"):
+                raise
+            crashes.append(_crash_error(unit, state, info.id, exc).to_dict())
+            continue
+        out.extend(found)
     return out
+
+
+def _crash_error(unit: Unit, state: _State, check_id: str, exc: Exception) -> InputError:
+    where = _template_name(state.ctx.stacks[unit.stack]) if unit.stack is not None else None
+    scope = "on this template" if where else "over the assembly"
+    detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+    return InputError(f"check {check_id} failed {scope} ({detail}); its findings there are "
+                      "missing. This is a cfncheck bug: please report it (CFNCHECK_DEBUG=1 "
+                      "shows the traceback)", where, kind="internal")
 
 
 def timeout_error(unit: Unit, state: _State, where: str | None = None) -> InputError:
@@ -284,11 +305,13 @@ def run_checks(checks: list["Check"], infos: list["CheckInfo"], ctx: "ScanContex
                config: "Config", to_finding: Callable, jobs: int | None = None,
                timeout: float | None = None, progress: Callable | None = None
                ) -> tuple[list["Finding"], list[InputError]]:
-    """Run every check; returns (findings in unit order, timeout errors). Notes go to ctx.notes.
+    """Run every check; returns (findings in unit order, timeout and crash errors). Notes go to
+    ctx.notes.
     ``progress(done, total)`` is called with the number of finished units (a stack, or a
     whole-assembly check), in this process.
 
-    A check that raises propagates its exception, as it would without workers.
+    A check that raises is reported as an ``internal`` error for that unit (see
+    :func:`_unit_findings`); the other checks and units still run.
     """
     global _STATE
     units = plan_units(checks, ctx.stacks)
@@ -350,9 +373,9 @@ def _merge(results: list[UnitResult], ctx: "ScanContext") -> tuple[list, list[In
             if note not in seen_notes:
                 seen_notes.add(note)
                 ctx.notes.append(note)
-        if r.error is not None:
-            errors.append(InputError(r.error["message"], r.error["file"], r.error["line"],
-                                     r.error["column"], r.error["kind"]))
+        for e in ([r.error] if r.error is not None else []) + r.crashes:
+            errors.append(InputError(e["message"], e["file"], e["line"], e["column"],
+                                     e["kind"]))
     return findings, errors
 
 

@@ -246,9 +246,21 @@ def test_worker_ignoring_the_alarm_is_killed(monkeypatch, force_parallel):
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_a_failing_check_raises_the_same_exception(jobs, force_parallel):
+def test_a_failing_check_is_an_internal_error_and_the_rest_still_runs(jobs, force_parallel):
+    good = scan([DEFECTIVE], checks=[FunctionAlarms()], jobs=jobs)
+    result = scan([DEFECTIVE], checks=[FunctionAlarms(), Boom()], jobs=jobs)
+    assert dump(result) == dump(good)  # every other finding is still there
+    (err,) = result.errors
+    assert err.kind == "internal"
+    assert Path(err.file).as_posix().endswith(MON_PROD)
+    assert err.message.startswith("check T-BOOM-001 failed on this template (KeyError: "
+                                  "'boom in Prod/Monitoring'); its findings there are missing")
+
+
+def test_a_failing_check_raises_with_debug(monkeypatch):
+    monkeypatch.setenv("CFNCHECK_DEBUG", "1")
     with pytest.raises(KeyError, match="boom in Prod/Monitoring"):
-        scan([DEFECTIVE], checks=[FunctionAlarms(), Boom()], jobs=jobs)
+        scan([DEFECTIVE], checks=[FunctionAlarms(), Boom()], jobs=1)
 
 
 def test_cli_jobs_output_is_identical(tmp_path, force_parallel):
@@ -261,3 +273,15 @@ def test_cli_jobs_output_is_identical(tmp_path, force_parallel):
         assert res.exit_code == 0, res.output
         outputs.append(json.loads(out.read_text()))
     assert outputs[0]["findings"] == outputs[1]["findings"]
+
+
+def test_cli_exits_3_when_a_check_crashed(monkeypatch, capsys):
+    from cfncheck import cli, engine
+
+    monkeypatch.setattr(engine, "collect_checks", lambda config, dirs=(): [Boom()])
+    with pytest.raises(SystemExit) as exc:
+        cli.app(["scan", str(DEFECTIVE), "-f", "json", "-o", "/dev/null"],
+                standalone_mode=True)
+    assert exc.value.code == 3
+    err = capsys.readouterr().err
+    assert "check T-BOOM-001 failed on this template" in err and "Traceback" not in err
