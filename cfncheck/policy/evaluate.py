@@ -121,8 +121,15 @@ class Assertion:
 @dataclass
 class All(Assertion):
     items: list
+    message: str | None = None  # replaces the combined explanation of the failing parts
 
     def evaluate(self, env: Env) -> Outcome:
+        out = self._evaluate(env)
+        if not out.ok and self.message and not _is_type_guard(out.test):
+            return Outcome(False, self.message, out.at, out.test, out.want)
+        return out
+
+    def _evaluate(self, env: Env) -> Outcome:
         last = Outcome(True)
         failures: list[Outcome] = []
         for a in self.items:
@@ -152,8 +159,15 @@ class All(Assertion):
 @dataclass
 class Any_(Assertion):
     items: list
+    message: str | None = None  # replaces the "A or B" explanation of the alternatives
 
     def evaluate(self, env: Env) -> Outcome:
+        out = self._evaluate(env)
+        if not out.ok and self.message and not _is_type_guard(out.test):
+            return Outcome(False, self.message, out.at, out.test, out.want)
+        return out
+
+    def _evaluate(self, env: Env) -> Outcome:
         failures = []
         for a in self.items:
             out = a.evaluate(env)
@@ -797,7 +811,7 @@ def compile_assertion(spec: Any, where: tuple, cc: CompileContext) -> Assertion:
         if not isinstance(items, list) or not items:
             raise CompileError(f"{form} needs a non-empty list of assertions", where + (form,))
         compiled = [compile_assertion(a, where + (form, i), cc) for i, a in enumerate(items)]
-        return All(compiled) if form == "all" else Any_(compiled)
+        return (All if form == "all" else Any_)(compiled, spec.get("message"))
     if form == "not":
         return Not(compile_assertion(spec["not"], where + ("not",), cc), spec.get("message"))
     if form in ("every", "some"):

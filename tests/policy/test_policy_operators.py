@@ -143,6 +143,19 @@ def test_test_message_replaces_reason():
     assert verdicts(pol, make_stack({"R": b({})}))["R"].reason == "X is needed"
 
 
+def test_all_and_any_message_replaces_the_combined_reason():
+    x = {"path": "Properties.X", "exists": True}
+    y = {"path": "Properties.Y", "exists": True}
+    stack = make_stack({"R": b({})})
+    v = verdicts(make_policy({"any": [x, y], "message": "X or Y is needed"}), stack)["R"]
+    assert v.reason == "X or Y is needed"
+    assert v.hit.path == ("Resources", "R", "Properties")  # where the first part failed
+    v = verdicts(make_policy({"all": [x, y], "message": "X and Y are needed"}), stack)["R"]
+    assert v.reason == "X and Y are needed"
+    assert verdicts(make_policy({"any": [x, y]}), stack)["R"].reason == \
+        "Properties.X is absent or Properties.Y is absent"
+
+
 def test_message_placeholders():
     pol = make_policy({"path": "Properties.X", "lte": {"param": "limit"}},
                       parameters={"limit": {"default": 3, "prod": 1}},
