@@ -75,6 +75,16 @@ class Stack:
     root: Path | None = None  # the scanned folder
     stage: str = "unknown"
     stage_source: str = ""
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    def memo(self, key: str, compute):
+        """``compute(stack)``, computed once per stack and template (rules share these)."""
+        entry = self._memo.get(key)
+        data = self.template.data
+        if entry is None or entry[0] is not data:
+            entry = (data, compute(self))
+            self._memo[key] = entry
+        return entry[1]
 
     @property
     def resources(self) -> dict:

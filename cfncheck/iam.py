@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator
@@ -314,18 +313,9 @@ POLICY_PROPERTIES: dict[str, list[tuple[tuple, str, str | None]]] = {
 #: types with a ``Policies`` list of inline identity policies
 INLINE_POLICY_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
 
-_doc_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def policy_documents(stack) -> list[PolicyDocument]:
-    """Every policy document of a stack (cached per stack and template)."""
-    cached = _doc_cache.get(stack)
-    data = stack.template.data
-    if cached is not None and cached[0] is data:
-        return cached[1]
-    docs = list(_find_documents(stack))
-    _doc_cache[stack] = (data, docs)
-    return docs
+    """Every policy document of a stack (computed once per stack and template)."""
+    return stack.memo("iam.policy_documents", lambda s: list(_find_documents(s)))
 
 
 def _find_documents(stack) -> Iterator[PolicyDocument]:

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import bisect
 import re
-import weakref
 
 ALPHA_FQN = re.compile(r"-alpha\.")
 
-_index_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_alpha_cache: dict[int, tuple[object, list[tuple[str, str, str | None]]]] = {}
-
 
 def _index(stack) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    cached = _index_cache.get(stack)
-    if cached is not None and cached[0] is stack.template.data:
-        return cached[1], cached[2]
+    return stack.memo("rules.construct_index", _build_index)
+
+
+def _build_index(stack) -> tuple[dict[str, str], list[tuple[str, str]]]:
     exact: dict[str, str] = {}
     for lid in stack.resources:
         cp = stack.construct_path(lid)
         if cp:
             exact.setdefault(cp.lstrip("/"), lid)
-    ordered = sorted(exact.items())
-    _index_cache[stack] = (stack.template.data, exact, ordered)
-    return exact, ordered
+    return exact, sorted(exact.items())
 
 
 def resource_for_construct(stack, construct_path: str) -> str | None:
@@ -65,9 +60,9 @@ def owns(stack, construct_path: str) -> bool:
 
 def alpha_constructs(tree) -> list[tuple[str, str, str | None]]:
     """(path, fqn, version) of the outermost experimental (``-alpha``) constructs of a tree."""
-    cached = _alpha_cache.get(id(tree))
-    if cached is not None and cached[0] is tree:
-        return cached[1]
+    cached = getattr(tree, "_alpha_outer", None)  # computed once per tree.json
+    if cached is not None:
+        return cached
     found = sorted((p, n["fqn"], n.get("version")) for p, n in tree.nodes.items()
                    if isinstance(n.get("fqn"), str) and ALPHA_FQN.search(n["fqn"]))
     paths = {p for p, _, _ in found}
@@ -77,7 +72,7 @@ def alpha_constructs(tree) -> list[tuple[str, str, str | None]]:
         if any("/".join(parts[:i]) in paths for i in range(1, len(parts))):
             continue
         outer.append((p, fqn, version))
-    _alpha_cache[id(tree)] = (tree, outer)
+    tree._alpha_outer = outer
     return outer
 
 

@@ -10,7 +10,6 @@ by ``Ref``/``GetAtt``/``Condition`` are not values and are skipped, as are ``Met
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import dataclass
 
 #: property names whose text is prose, not configuration
@@ -31,17 +30,9 @@ class LiteralString:
     key: str  # the nearest dict key above the value ("DEPLOY_REGION", "Resource", ...)
 
 
-_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def literal_strings(stack) -> list[LiteralString]:
-    data = stack.template.data
-    cached = _cache.get(stack)
-    if cached is not None and cached[0] is data:
-        return cached[1]
-    out = list(_walk_stack(stack))
-    _cache[stack] = (data, out)
-    return out
+    """Every literal string of the stack's resources (computed once per stack and template)."""
+    return stack.memo("rules.literal_strings", lambda s: list(_walk_stack(s)))
 
 
 def _walk_stack(stack) -> list[LiteralString]:
