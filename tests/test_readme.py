@@ -33,3 +33,21 @@ def test_sample_named_in_quick_start_exists():
     install, _ = quick_start()
     path = re.search(r"cfncheck scan (\S+)", install).group(1)
     assert (ROOT / path / "manifest.json").is_file()
+
+
+def test_readme_config_example_is_valid_and_applies(tmp_path):
+    from cfncheck.config import load_config
+    from cfncheck.engine import scan
+    from tests.samples import DEFECTIVE
+
+    text = (ROOT / "README.md").read_text().split("## Configuration", 1)[1]
+    (tmp_path / "compliance" / "policies").mkdir(parents=True)
+    cfg_file = tmp_path / ".cfncheck.yaml"
+    cfg_file.write_text(re.search(r"```yaml\n(.*?)```", text, re.S).group(1))
+    result = scan([DEFECTIVE], load_config(cfg_file))
+    rules = {f.rule_id for f in result.findings}
+    assert "CC-S3-003" not in rules  # disabled
+    assert {f.severity for f in result.findings if f.rule_id == "CC-RES-001"} == {"error"}
+    tag = next(f for f in result.findings if f.rule_id == "CC-TAG-001"
+               and f.logical_id == "DataBucketE3889A50")
+    assert tag.message.endswith("missing tags Owner, CostCenter")
