@@ -623,30 +623,41 @@ def _regex(pattern: str):
 
 # -- element quantifiers and joins -------------------------------------------------------------
 
-def _elements(env: Env, path: Path):
-    """(status, items) for every/some: items are (at, element); status 'hidden' -> value."""
-    values = resolve(path, env.root, (), env.element, env.element_at)
+def _elements(env: Env, paths):
+    """(status, items) for every/some over one path or a list of paths: items are
+    (at, element), in path order; status 'hidden' -> value.
+
+    A path contributes each value of a ``[*]`` path, each element of a list, or a single
+    mapping as one element (``DefaultCacheBehavior`` beside ``CacheBehaviors``); a missing
+    path contributes nothing; any other scalar is not a list.
+    """
     items = []
-    for v in values:
-        if v.status == HIDDEN:
-            return HIDDEN, v
-        if v.status != FOUND:
-            continue
-        if is_intrinsic(v.value) and not path.multi:
-            return HIDDEN, v
-        if path.multi:
-            items.append((v.at, v.value))
-        elif isinstance(v.value, list):
-            items.extend((v.at + (i,), el) for i, el in enumerate(v.value)
-                         if not is_no_value(el))
-        else:
-            return "scalar", v
+    for path in paths if isinstance(paths, list) else [paths]:
+        for v in resolve(path, env.root, (), env.element, env.element_at):
+            if v.status == HIDDEN:
+                return HIDDEN, v
+            if v.status != FOUND:
+                continue
+            if is_intrinsic(v.value) and not path.multi:
+                return HIDDEN, v
+            if path.multi or isinstance(v.value, dict):
+                items.append((v.at, v.value))
+            elif isinstance(v.value, list):
+                items.extend((v.at + (i,), el) for i, el in enumerate(v.value)
+                             if not is_no_value(el))
+            else:
+                return "scalar", v
     return FOUND, items
+
+
+def _paths_text(paths) -> str:
+    return " and ".join(map(str, paths)) if isinstance(paths, list) else str(paths)
 
 
 def _unresolved_elements(env: Env, v, path: Path, mode: str | None) -> Outcome:
     mode = mode or env.unresolved
-    reason = f"{_path_text(v.at)} is not a literal value ({short(v.value)}), so {path} is unknown"
+    reason = (f"{_path_text(v.at)} is not a literal value ({short(v.value)}), so "
+              f"{_paths_text(path)} is unknown")
     if mode == "pass":
         return Outcome(True, at=v.at)
     if mode == "skip":
@@ -656,7 +667,7 @@ def _unresolved_elements(env: Env, v, path: Path, mode: str | None) -> Outcome:
 
 @dataclass
 class Every(Assertion):
-    path: Path
+    path: Path | list  # one path, or several whose elements are taken in order
     item: Assertion
     where: Assertion | None = None
     unresolved: str | None = None
@@ -681,7 +692,7 @@ class Every(Assertion):
         return Outcome(True)
 
     def describe(self) -> str:
-        return f"every element of {self.path} satisfies ({self.item.describe()})"
+        return f"every element of {_paths_text(self.path)} satisfies ({self.item.describe()})"
 
     def walk(self):
         yield self
@@ -692,7 +703,7 @@ class Every(Assertion):
 
 @dataclass
 class Some(Assertion):
-    path: Path
+    path: Path | list  # one path, or several whose elements are taken in order
     item: Assertion
     count_gte: Any = 1
     where: Assertion | None = None
@@ -719,16 +730,18 @@ class Some(Assertion):
                     return Outcome(True, at=at)
             else:
                 first = first or out
-        values = resolve(self.path, env.root, (), env.element, env.element_at)
+        first_path = self.path[0] if isinstance(self.path, list) else self.path
+        values = resolve(first_path, env.root, (), env.element, env.element_at)
         where = first.at if first else (values[0].at if values else None)
-        reason = (f"{n} element(s) of {self.path} satisfy ({self.item.describe()}), expected "
+        reason = (f"{n} element(s) of {_paths_text(self.path)} satisfy "
+                  f"({self.item.describe()}), expected "
                   f"at least {int(need)}")
         if first is not None:
             reason += f"; e.g. {first.reason}"
         return Outcome(False, self.message or reason, where, self)
 
     def describe(self) -> str:
-        return f"some element of {self.path} satisfies ({self.item.describe()})"
+        return f"some element of {_paths_text(self.path)} satisfies ({self.item.describe()})"
 
     def walk(self):
         yield self
@@ -816,7 +829,9 @@ def compile_assertion(spec: Any, where: tuple, cc: CompileContext) -> Assertion:
         return Not(compile_assertion(spec["not"], where + ("not",), cc), spec.get("message"))
     if form in ("every", "some"):
         body = spec[form]
-        path = _path(body.get("path"), where + (form, "path"), cc)
+        raw = body.get("path")
+        path = ([_path(p, where + (form, "path", i), cc) for i, p in enumerate(raw)]
+                if isinstance(raw, list) else _path(raw, where + (form, "path"), cc))
         item = compile_assertion(body.get("assert"), where + (form, "assert"), cc)
         cond = (compile_assertion(body["where"], where + (form, "where"), cc)
                 if "where" in body else None)

@@ -112,6 +112,27 @@ def test_every_vacuous_scalar_and_intrinsic(check):
     assert check(t, res)["Intrinsic"] == "SKIP"
 
 
+def test_every_and_some_over_several_paths_with_a_single_mapping(check):
+    t = {"every": {"path": ["Properties.Default", "Properties.Others"],
+                   "assert": {"path": "$.K", "equals": 1}}}
+    res = {"AllOk": {"Type": "AWS::S3::Bucket",
+                     "Properties": {"Default": {"K": 1}, "Others": [{"K": 1}, {"K": 1}]}},
+           "DefaultBad": {"Type": "AWS::S3::Bucket",
+                          "Properties": {"Default": {"K": 2}, "Others": [{"K": 1}]}},
+           "OtherBad": {"Type": "AWS::S3::Bucket",
+                        "Properties": {"Default": {"K": 1}, "Others": [{"K": 3}]}},
+           "NoOthers": {"Type": "AWS::S3::Bucket", "Properties": {"Default": {"K": 1}}}}
+    assert check(t, res) == {"AllOk": "PASS", "DefaultBad": "FAIL", "OtherBad": "FAIL",
+                             "NoOthers": "PASS"}
+    pol = make_policy(t)
+    v = verdicts(pol, make_stack({"OtherBad": res["OtherBad"]}))["OtherBad"]
+    assert v.hit.path == ("Resources", "OtherBad", "Properties", "Others", 0, "K")
+    t = {"some": {"path": ["Properties.Default", "Properties.Others"],
+                  "assert": {"path": "$.K", "equals": 3}}}
+    assert check(t, res) == {"AllOk": "FAIL", "DefaultBad": "FAIL", "OtherBad": "PASS",
+                             "NoOthers": "FAIL"}
+
+
 def test_every_over_multi_valued_path(check):
     t = {"every": {"path": "Properties.L[*].Tags", "assert": {"path": "$", "length_gte": 1}}}
     res = {"Y": {"Type": "AWS::S3::Bucket", "Properties": {"L": [{"Tags": [1]}, {"Tags": [2]}]}},
