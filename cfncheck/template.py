@@ -226,8 +226,16 @@ def _parse_yaml(text: str, name: str) -> Any:
     except cfn_yaml.CfnParseError as e:
         m = e.matches[0] if getattr(e, "matches", None) else None
         line = m.linenumber if m else None
+        column = None
         msg = m.message if m else str(e)
-        raise InputError(f"invalid YAML: {msg}", name, line or None, kind="parse") from None
+        # cfn-lint reports some problems (unknown tags) at line 1 with the real place in the
+        # message: 'in "<unicode string>", line 3, column 11'
+        where = re.search(r'in "[^"]*", line (\d+), column (\d+)', msg)
+        if where:
+            line, column = int(where.group(1)), int(where.group(2))
+            msg = msg[: where.start()].rstrip(" ,")
+        raise InputError(f"invalid YAML: {msg}", name, line or None, column,
+                         kind="parse") from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "malformed YAML"

@@ -104,3 +104,13 @@ def test_size_cap(tmp_path, monkeypatch):
     monkeypatch.setenv("CFNCHECK_MAX_TEMPLATE_BYTES", "2048")
     with pytest.raises(InputError, match="over the 2048-byte limit"):
         load_template(p)
+
+
+def test_yaml_tag_that_builds_objects_is_refused_at_its_line():
+    raw = b'Resources:\n  A:\n    Type: !!python/object/apply:os.system ["echo pwned"]\n'
+    with pytest.raises(InputError) as exc:
+        parse_template(raw, "evil.yaml")
+    assert (exc.value.line, exc.value.column) == (3, 11)
+    assert exc.value.message.startswith("invalid YAML: Template could not be parsed: could not "
+                                        "determine a constructor for the tag")
+    assert "unicode string" not in exc.value.message
