@@ -27,6 +27,10 @@ PACK = (
     "CC-APIGW-004", "CC-APIGW-005", "CC-ALARM-001", "CC-ALARM-002", "CC-ALARM-003",
     "CC-ALARM-004", "CC-ALARM-005", "CC-ALARM-006", "CC-DASH-001", "CC-CF-001", "CC-CF-002",
     "CC-CF-003", "CC-TAG-001", "CC-RES-001", "CC-SNS-001", "CC-SQS-001", "CC-LAMBDA-003",
+    # none of these four fires on either sample: every function declares a log group with a
+    # retention (ReportFunction in defective through CDK's log_retention), the one custom
+    # CloudFront origin is https-only, and there is no function URL or custom domain name
+    "CC-LOGS-003", "CC-CF-004", "CC-LAMBDA-004", "CC-APIGW-008",
 )
 
 FUNCTIONS = ["OrdersApiFunctionF46D4A7F", "ReportFunction3CBC8DF1", "WorkerFunctionACE6A4B0"]
