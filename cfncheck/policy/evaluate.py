@@ -119,15 +119,35 @@ class Assertion:
 # -- combinators ------------------------------------------------------------------------------
 
 @dataclass
-class All(Assertion):
+class _Combinator(Assertion):
+    """all / any: a list of assertions, and an optional message that replaces the generated
+    explanation of a failure (never a type guard's: that one means "not applicable")."""
+
     items: list
-    message: str | None = None  # replaces the combined explanation of the failing parts
+    message: str | None = None
+    joiner = ""
 
     def evaluate(self, env: Env) -> Outcome:
         out = self._evaluate(env)
         if not out.ok and self.message and not _is_type_guard(out.test):
             return Outcome(False, self.message, out.at, out.test, out.want)
         return out
+
+    def _evaluate(self, env: Env) -> Outcome:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return self.joiner.join(f"({a.describe()})" for a in self.items)
+
+    def walk(self):
+        yield self
+        for a in self.items:
+            yield from a.walk()
+
+
+@dataclass
+class All(_Combinator):
+    joiner = " and "
 
     def _evaluate(self, env: Env) -> Outcome:
         last = Outcome(True)
@@ -147,25 +167,10 @@ class All(Assertion):
             reasons = reasons[:MAX_REASONS] + [f"{len(reasons) - MAX_REASONS} more"]
         return Outcome(False, "; ".join(reasons), first.at, first.test, first.want)
 
-    def describe(self) -> str:
-        return " and ".join(f"({a.describe()})" for a in self.items)
-
-    def walk(self):
-        yield self
-        for a in self.items:
-            yield from a.walk()
-
 
 @dataclass
-class Any_(Assertion):
-    items: list
-    message: str | None = None  # replaces the "A or B" explanation of the alternatives
-
-    def evaluate(self, env: Env) -> Outcome:
-        out = self._evaluate(env)
-        if not out.ok and self.message and not _is_type_guard(out.test):
-            return Outcome(False, self.message, out.at, out.test, out.want)
-        return out
+class Any_(_Combinator):
+    joiner = " or "
 
     def _evaluate(self, env: Env) -> Outcome:
         failures = []
@@ -178,14 +183,6 @@ class Any_(Assertion):
         real = [f for f in failures if not _is_type_guard(f.test)] or failures
         reasons = list(dict.fromkeys(f.reason for f in real))
         return Outcome(False, " or ".join(reasons), real[0].at, real[0].test, real[0].want)
-
-    def describe(self) -> str:
-        return " or ".join(f"({a.describe()})" for a in self.items)
-
-    def walk(self):
-        yield self
-        for a in self.items:
-            yield from a.walk()
 
 
 @dataclass
