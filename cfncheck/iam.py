@@ -120,6 +120,35 @@ def _glob_cached(pattern: str) -> re.Pattern:
 # intrinsic values -> patterns
 
 
+def broad_wildcard(action: str) -> str | None:
+    """Why an action entry is too broad a wildcard (W9101), or None: ``*``, ``service:*``, and
+    patterns that reach permissions-management actions or write to several kinds of
+    resource. W9102 leaves these entries to W9101, so one statement gives one finding."""
+    if action in ("*", "*:*"):
+        return "* (every action of every service)"
+    if not is_pattern(action):
+        return None
+    service, _, name = action.partition(":")
+    expanded = expand(action)
+    writes = [a for a in expanded if a.writes]
+    if name == "*":
+        n_perm = sum(1 for a in writes if a.access_level == PERMISSIONS)
+        detail = f"all {len(expanded)} {service} actions" if expanded else "every action"
+        if writes:
+            detail += (f", {len(writes)} of them write/tagging/permissions-management"
+                       + (f" (incl. {n_perm} permissions-management)" if n_perm else ""))
+        return f"{action} ({detail})"
+    perms = [a.name for a in writes if a.access_level == PERMISSIONS]
+    kinds = {a.resource_types for a in writes}
+    if perms:
+        return (f"{action} (expands to permissions-management actions "
+                f"{summarize(perms, 5)})")
+    if len(kinds) > 1:
+        return (f"{action} (expands to write actions on {len(kinds)} kinds of resource: "
+                f"{summarize([a.name for a in writes], 5)})")
+    return None
+
+
 def resolve_patterns(value: object, limit: int = 16) -> list[str]:
     """String patterns a (possibly intrinsic) value can take; ``Fn::If`` gives both branches."""
     out = _resolve(value, limit)

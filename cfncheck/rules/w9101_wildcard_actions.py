@@ -64,7 +64,7 @@ class WildcardActions(_base.CfncheckRule):
                     continue
                 offending = [d for a in stmt.actions
                              if not any(fnmatch.fnmatchcase(a.lower(), p) for p in allow)
-                             for d in [_judge(a)] if d]
+                             for d in [iam.broad_wildcard(a)] if d]
                 if not offending:
                     continue
                 severity, suffix = _base.cdk_internal(stack, doc.logical_id)
@@ -76,33 +76,6 @@ class WildcardActions(_base.CfncheckRule):
                     f"on {resources}{suffix}",
                     key=f"{doc.name}|{stmt.key}", severity=severity,
                 )
-
-
-def _judge(action: str) -> str | None:
-    """Why an action entry is too broad, or None."""
-    if action in ("*", "*:*"):
-        return "* (every action of every service)"
-    if not iam.is_pattern(action):
-        return None
-    service, _, name = action.partition(":")
-    expanded = iam.expand(action)
-    writes = [a for a in expanded if a.writes]
-    if name == "*":
-        n_perm = sum(1 for a in writes if a.access_level == iam.PERMISSIONS)
-        detail = f"all {len(expanded)} {service} actions" if expanded else "every action"
-        if writes:
-            detail += (f", {len(writes)} of them write/tagging/permissions-management"
-                       + (f" (incl. {n_perm} permissions-management)" if n_perm else ""))
-        return f"{action} ({detail})"
-    perms = [a.name for a in writes if a.access_level == iam.PERMISSIONS]
-    kinds = {a.resource_types for a in writes}
-    if perms:
-        return (f"{action} (expands to permissions-management actions "
-                f"{iam.summarize(perms, 5)})")
-    if len(kinds) > 1:
-        return (f"{action} (expands to write actions on {len(kinds)} kinds of resource: "
-                f"{iam.summarize([a.name for a in writes], 5)})")
-    return None
 
 
 def _kms_root_delegation(stmt: iam.Statement, own_account: str | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Iterable
 
 from .. import iam
@@ -20,7 +21,9 @@ class WriteOnAllResources(_base.CfncheckRule):
     statements narrowed by a resource-scoping condition (``aws:ResourceTag/...``,
     ``aws:ResourceAccount``, service keys such as ``ec2:Vpc``). Resource policies are not
     examined: there ``"*"`` means the resource the policy is attached to (a KMS key policy's
-    ``Resource: "*"`` is the key itself). Read and list actions are out of scope.
+    ``Resource: "*"`` is the key itself). Read and list actions are out of scope. Action
+    entries that W9101 reports as too broad a wildcard (``s3:*``, ``iam:*Policy*``) are left to
+    W9101 while it is enabled and does not allow them, so one statement gives one finding.
     """
 
     id = "W9102"
@@ -52,6 +55,9 @@ class WriteOnAllResources(_base.CfncheckRule):
 
     def check(self, stack, ctx: ScanContext) -> Iterable[Hit]:
         allow = {a.lower() for a in self.param(ctx, stack, "allow") or []}
+        w9101 = ctx.config.enabled("W9101")
+        w9101_allow = [p.lower() for p in ctx.parameter("W9101", "allow", stack.stage, [])
+                       or []]
         for doc in iam.policy_documents(stack):
             if doc.kind != "identity":
                 continue
@@ -63,6 +69,9 @@ class WriteOnAllResources(_base.CfncheckRule):
                     continue
                 found: dict[str, str] = {}
                 for action in stmt.actions:
+                    if w9101 and iam.broad_wildcard(action) and not any(
+                            fnmatch.fnmatchcase(action.lower(), p) for p in w9101_allow):
+                        continue  # W9101's finding
                     for info in iam.expand(action):
                         if info.writes and info.resource_level \
                                 and info.name.lower() not in allow:

@@ -23,4 +23,4 @@ def test_many_stacks_many_resources(tmp_path):
     assign_stages(loaded.stacks)
     ctx = ScanContext(loaded.stacks, Graph(loaded.stacks), Config())
     counts = {r.id: sum(1 for _ in r.run(ctx)) for r in all_rules()}
-    assert counts["W9102"] == 40 * 6 * 3 and counts["W9203"] == 40 * 6 * 3
+    assert counts["W9102"] == 40 * 6 * 2 and counts["W9203"] == 40 * 6 * 3

@@ -25,13 +25,11 @@ def test_defective_sample_reports_the_acl_and_publish_statement_with_its_line(sa
     found = only(sample_findings["defective"], "W9102")
     assert [(f.stack, f.logical_id, f.path[-1], f.severity) for f in found] == [
         ("Dev/Api", POLICY, 1, "warning"),
-        ("Dev/Api", POLICY, 2, "warning"),
         ("Dev/Api", LOG_RETENTION, 0, "info"),
         ("Prod/Api", POLICY, 1, "warning"),
-        ("Prod/Api", POLICY, 2, "warning"),
         ("Prod/Api", LOG_RETENTION, 0, "info"),
     ]
-    acl = found[3]
+    acl = found[2]
     assert acl.message == (
         f"AWS::IAM::Policy {POLICY} PolicyDocument Statement[1] (Sid \"OrdersAclAndAlerts\") "
         "allows s3:PutObjectAcl (permissions management), sns:Publish (write) on Resource '*'; "
@@ -39,15 +37,36 @@ def test_defective_sample_reports_the_acl_and_publish_statement_with_its_line(sa
     assert acl.file.endswith(PROD_API) and acl.line > 1
     assert statement_text(acl, 1).strip() == "{"
     assert '"s3:PutObjectAcl"' in statement_text(acl, 4)
-    star = found[4].message  # s3:* on "*": counted from the IAM database, perms first
-    count = int(re.search(r"allows (\d+) write/permissions-management/tagging actions: ",
-                          star).group(1))
-    assert count > 50
-    assert "Statement[2] (Sid \"LegacyS3FullAccess\")" in star
-    assert star.split(": ", 1)[1].split(", ")[0].endswith("(permissions management)")
-    assert star.endswith(f"and {count - 8} more on Resource '*'; these actions support "
-                         "resource-level permissions")
-    assert "CDK-generated: CDK's LogRetention" in found[2].message
+    assert "CDK-generated: CDK's LogRetention" in found[1].message
+
+
+def test_service_wildcard_is_left_to_w9101_one_finding_per_statement(sample_findings):
+    """Statement[2] is ``s3:*`` on "*": W9101 reports it, W9102 does not repeat it..."""
+    by_rule = {r: [f.path[-1] for f in only(sample_findings["defective"], r)
+                   if f.logical_id == POLICY and f.stack == "Prod/Api"]
+               for r in ("W9101", "W9102")}
+    assert by_rule == {"W9101": [2], "W9102": [1]}
+
+
+def test_service_wildcard_is_reported_here_when_w9101_is_off(tmp_path):
+    """...unless W9101 is disabled (or allows the pattern): then W9102 lists the write
+    actions ``s3:*`` grants on "*", counted from the IAM database, permissions first."""
+    from cfncheck.config import Config
+    from cfncheck.engine import scan
+
+    for cfg in (Config({"rules": {"disable": ["W9101"]}}),
+                Config({"parameters": {"W9101": {"allow": ["s3:*"]}}})):
+        found = [f for f in scan([DEFECTIVE], cfg, checks=[WriteOnAllResources()]).findings
+                 if f.stack == "Prod/Api" and f.logical_id == POLICY]
+        assert [f.path[-1] for f in found] == [1, 2]
+        star = found[1].message
+        count = int(re.search(r"allows (\d+) write/permissions-management/tagging actions: ",
+                              star).group(1))
+        assert count > 50
+        assert "Statement[2] (Sid \"LegacyS3FullAccess\")" in star
+        assert star.split(": ", 1)[1].split(", ")[0].endswith("(permissions management)")
+        assert star.endswith(f"and {count - 8} more on Resource '*'; these actions support "
+                             "resource-level permissions")
 
 
 def test_fixed_sample_has_none_although_xray_is_on_star(sample_findings):
@@ -105,4 +124,4 @@ def test_cfn_lint_reports_the_app_statements_not_the_cdk_internal_one(cfnlint_ma
     assert sorted(m[1] for m in cdk) == sorted(f.line for f in scanned)
     assert [m for m in cfnlint_matches[str(FIXED / PROD_API)] if m[0] == "W9102"] == []
     plain = [m for m in cfnlint_matches[str(PLAIN)] if m[0] == "W9102"]
-    assert [m[1] for m in plain] == [29, 35]
+    assert [m[1] for m in plain] == [35]  # line 29, Action "*" on "*", is W9101's
