@@ -663,24 +663,42 @@ def _unresolved_elements(env: Env, v, path: Path, mode: str | None) -> Outcome:
 
 
 @dataclass
-class Every(Assertion):
-    path: Path | list  # one path, or several whose elements are taken in order
+class _Quantifier(Assertion):
+    """every / some: the elements at ``path`` (one path, or several whose elements are taken in
+    order) that pass ``where``, each judged by ``item`` with ``$`` bound to it."""
+
+    path: Path | list
     item: Assertion
     where: Assertion | None = None
     unresolved: str | None = None
     message: str | None = None
 
-    def evaluate(self, env: Env) -> Outcome:
+    def _candidates(self, env: Env):
+        """An Outcome to return at once (unresolved or not a list), else a lazy iterator of
+        (at, element env) for the elements that pass ``where``."""
         status, items = _elements(env, self.path)
         if status == HIDDEN:
             return _unresolved_elements(env, items, self.path, self.unresolved)
         if status == "scalar":
             return Outcome(False, self.message or f"{_path_text(items.at)} is not a list",
                            items.at, self)
-        for at, el in items:
-            sub = env.at_element(el, at)
-            if self.where is not None and not self.where.evaluate(sub).ok:
-                continue
+        return ((at, sub) for at, el in items for sub in [env.at_element(el, at)]
+                if self.where is None or self.where.evaluate(sub).ok)
+
+    def walk(self):
+        yield self
+        if self.where:
+            yield from self.where.walk()
+        yield from self.item.walk()
+
+
+@dataclass
+class Every(_Quantifier):
+    def evaluate(self, env: Env) -> Outcome:
+        candidates = self._candidates(env)
+        if isinstance(candidates, Outcome):
+            return candidates
+        for at, sub in candidates:
             out = self.item.evaluate(sub)
             if not out.ok:
                 if self.message:
@@ -691,35 +709,18 @@ class Every(Assertion):
     def describe(self) -> str:
         return f"every element of {_paths_text(self.path)} satisfies ({self.item.describe()})"
 
-    def walk(self):
-        yield self
-        if self.where:
-            yield from self.where.walk()
-        yield from self.item.walk()
-
 
 @dataclass
-class Some(Assertion):
-    path: Path | list  # one path, or several whose elements are taken in order
-    item: Assertion
+class Some(_Quantifier):
     count_gte: Any = 1
-    where: Assertion | None = None
-    unresolved: str | None = None
-    message: str | None = None
 
     def evaluate(self, env: Env) -> Outcome:
-        status, items = _elements(env, self.path)
-        if status == HIDDEN:
-            return _unresolved_elements(env, items, self.path, self.unresolved)
+        candidates = self._candidates(env)
+        if isinstance(candidates, Outcome):
+            return candidates
         need = _num(env.value(self.count_gte)) or 0
-        if status == "scalar":
-            return Outcome(False, self.message or f"{_path_text(items.at)} is not a list",
-                           items.at, self)
         n, first = 0, None
-        for at, el in items:
-            sub = env.at_element(el, at)
-            if self.where is not None and not self.where.evaluate(sub).ok:
-                continue
+        for at, sub in candidates:
             out = self.item.evaluate(sub)
             if out.ok:
                 n += 1
@@ -731,20 +732,13 @@ class Some(Assertion):
         values = resolve(first_path, env.root, (), env.element, env.element_at)
         where = first.at if first else (values[0].at if values else None)
         reason = (f"{n} element(s) of {_paths_text(self.path)} satisfy "
-                  f"({self.item.describe()}), expected "
-                  f"at least {int(need)}")
+                  f"({self.item.describe()}), expected at least {int(need)}")
         if first is not None:
             reason += f"; e.g. {first.reason}"
         return Outcome(False, self.message or reason, where, self)
 
     def describe(self) -> str:
         return f"some element of {_paths_text(self.path)} satisfies ({self.item.describe()})"
-
-    def walk(self):
-        yield self
-        if self.where:
-            yield from self.where.walk()
-        yield from self.item.walk()
 
 
 @dataclass
@@ -832,10 +826,11 @@ def compile_assertion(spec: Any, where: tuple, cc: CompileContext) -> Assertion:
         item = compile_assertion(body.get("assert"), where + (form, "assert"), cc)
         cond = (compile_assertion(body["where"], where + (form, "where"), cc)
                 if "where" in body else None)
+        common = dict(where=cond, unresolved=body.get("unresolved"), message=body.get("message"))
         if form == "every":
-            return Every(path, item, cond, body.get("unresolved"), body.get("message"))
-        return Some(path, item, _operand(body.get("count_gte", 1), where + (form, "count_gte"),
-                                         cc), cond, body.get("unresolved"), body.get("message"))
+            return Every(path, item, **common)
+        return Some(path, item, **common,
+                    count_gte=_operand(body.get("count_gte", 1), where + (form, "count_gte"), cc))
     if form == "lookup":
         body = spec["lookup"]
         path = _path(body.get("path"), where + ("lookup", "path"), cc)
