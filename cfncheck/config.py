@@ -49,6 +49,8 @@ class Config:
     #: ``--check`` / ``--skip-check`` patterns from the command line (see :meth:`select`)
     cli_only: tuple = ()
     cli_skip: tuple = ()
+    #: every check id known to this scan (set by :func:`check_references`)
+    known_ids: frozenset = frozenset()
 
     def select(self, only=(), skip=()) -> "Config":
         """Apply ``--check`` (replaces ``rules.only``) and ``--skip-check`` (added to
@@ -329,6 +331,7 @@ def check_references(config: "Config", checks, extra_ids=()) -> None:
     :class:`InputError` ``file:line: what is wrong (did you mean ...)``."""
     by_id = {c.info.id: c for c in checks}
     known = set(by_id) | set(extra_ids)
+    config.known_ids = known  # for the notes on CDK-metadata suppressions (suppressions.py)
     data = config.data
     name = str(config.path) if config.path else None
 

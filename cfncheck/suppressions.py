@@ -80,6 +80,7 @@ class _Entry:
     source: str  # "metadata", "config" or a peer tool name
     targets: tuple = ()  # peer entries: cfncheck id globs it maps to
     record: dict | None = None  # peer entries: the listing record (its count is updated)
+    used: int = 0  # findings it suppressed
 
     def matches(self, rule_id: str) -> bool:
         if self.source == "metadata" or self.source == "config":
@@ -168,6 +169,7 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
                 if scope else None
             if hit is not None:
                 f.suppressed = hit.suppression()
+                hit.used += 1
                 if hit.record is not None:
                     hit.record["suppressed"] += 1
                 break
@@ -180,6 +182,17 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
                 break
 
     findings.extend(builtin)
+    known = getattr(config, "known_ids", None) or {c.id for c in result.checks}
+    for (stack_name, lid), scope in scopes.items():
+        for e in scope.entries:
+            if e.source == "metadata" and not e.used:
+                from .config import id_problem
+
+                where = f"resource {lid}" if lid else "the template Metadata"
+                problem = id_problem(e.pattern, known)
+                result.notes.append(f"suppression of {e.pattern} in stack {stack_name} ({where}, "
+                                    "cfncheck metadata) matched no finding"
+                                    + (f": {problem}" if problem else ""))
     for i, (entry, cond) in enumerate(config_entries):
         if entry is not None and not used[i]:
             result.notes.append(f"config suppression {i + 1} (id {cond['id']}"
@@ -190,6 +203,27 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
                          if c.id not in existing and config.enabled(c.id))
     if hasattr(result, "peer_suppressions"):
         result.peer_suppressions.extend(peers)
+
+
+def metadata_suppresses(template: dict, logical_id: str | None, rule_id: str,
+                        today: datetime.date | None = None) -> bool:
+    """Whether the cfncheck metadata of the resource (or the template's top-level Metadata)
+    accepts a finding of ``rule_id``: for plain cfn-lint (``-a cfncheck.rules``), which reads
+    no cfncheck suppressions itself. Entries without a reason or expired do not apply."""
+    today = today or datetime.date.today()
+    blocks = []
+    res = (template.get("Resources") or {}).get(logical_id) if logical_id else None
+    if isinstance(res, dict):
+        blocks.append(res.get("Metadata"))
+    blocks.append(template.get("Metadata"))
+    for md in blocks:
+        own = md.get("cfncheck") if isinstance(md, dict) else None
+        entries = own.get("suppress") if isinstance(own, dict) else None
+        for raw in entries if isinstance(entries, list) else ():
+            entry = _own_entry(raw, None, None, ("",), today, lambda *a: None)
+            if entry is not None and entry.matches(rule_id):
+                return True
+    return False
 
 
 def _read_metadata(md: dict, stack, lid, base: tuple, scope: _Scope, today, emit,
