@@ -89,7 +89,7 @@ class Config:
                 folder.resolve().relative_to(fence)
             except ValueError:
                 raise InputError(f"invalid config at policies/{i}: the policy folder "
-                                 f"{escape(p)!r} is outside the repository ({fence}); a "
+                                 f"'{escape(p)}' is outside the repository ({fence}); a "
                                  "config file may only name "
                                  "folders inside it (use --policies for others)",
                                  str(self.path), self.line(("policies", i)),
@@ -213,15 +213,15 @@ def validate_config(data, name: str, node=None, text: str = "") -> None:
             extra = [k for k in e.instance if k not in known]
             if extra:
                 path.append(extra[0])
-                message = f"unknown key {escape(extra[0])!r}" + did_you_mean(extra[0], known) \
+                message = f"unknown key '{escape(extra[0])}'" + did_you_mean(extra[0], known) \
                     + f"; known keys: {', '.join(known)}"
         elif e.validator == "enum":
-            message = f"{escape(e.instance)!r} is not one of " \
+            message = f"'{escape(e.instance)}' is not one of " \
                 f"{', '.join(map(str, e.validator_value))}" \
                 + did_you_mean(str(e.instance), [str(v) for v in e.validator_value])
         else:
             message = escape(message, 200)
-        where = "/".join(str(x) for x in path) or "(top level)"
+        where = escape("/".join(str(x) for x in path), 200) or "(top level)"
         line = line_of(node, path) if node is not None else \
             toml_line(text, path) if text else None
         raise InputError(f"invalid config at {where}: {message}", name, line, kind="config")
@@ -235,7 +235,7 @@ def validate_config(data, name: str, node=None, text: str = "") -> None:
             line = line_of(node, path) if node is not None else \
                 toml_line(text, path) if text else None
             raise InputError(f"invalid config at suppressions/{i}/expires: "
-                             f"{escape(expires)!r} is not a date (YYYY-MM-DD)", name, line,
+                             f"'{escape(expires)}' is not a date (YYYY-MM-DD)", name, line,
                              kind="config") from None
 
 
@@ -266,8 +266,8 @@ def id_problem(pattern: str, known) -> str | None:
         return None
     what = "no check id matches" if any(c in pattern for c in "*?[") else "no check has id"
     if what == "no check id matches":
-        return f"{what} {escape(pattern)!r}"
-    return f"{what} {escape(pattern)!r}" + did_you_mean(pattern, known)
+        return f"{what} '{escape(pattern)}'"
+    return f"{what} '{escape(pattern)}'" + did_you_mean(pattern, known)
 
 
 def stage_problem(name, config: "Config") -> str | None:
@@ -279,7 +279,7 @@ def stage_problem(name, config: "Config") -> str | None:
         return None
     alias = TOKENS.get(name.lower())
     hint = f" (did you mean {alias}?)" if alias in names else did_you_mean(name, names)
-    return f"{escape(name)!r} is not a configured stage{hint}; stages are " \
+    return f"'{escape(name)}' is not a configured stage{hint}; stages are " \
         f"{', '.join(names)} (declare others under custom_stages)"
 
 
@@ -336,7 +336,7 @@ def check_references(config: "Config", checks, extra_ids=()) -> None:
     name = str(config.path) if config.path else None
 
     def fail(where: tuple, message: str):
-        label = "/".join(str(p) for p in where)
+        label = escape("/".join(str(p) for p in where), 200)
         raise InputError(f"invalid config at {label}: {message}", name, config.line(where),
                          kind="config")
 
@@ -370,13 +370,14 @@ def check_references(config: "Config", checks, extra_ids=()) -> None:
     for cid, values in (data.get("parameters") or {}).items():
         check = by_id.get(cid)
         if check is None:
-            fail(("parameters", cid), f"no check has id {escape(cid)!r}" + did_you_mean(cid, known))
+            fail(("parameters", cid),
+                 f"no check has id '{escape(cid)}'" + did_you_mean(cid, known))
         declared = declared_parameters(check)
         for pname, value in values.items():
             where = ("parameters", cid, pname)
             if pname not in declared:
                 names = ", ".join(declared) or "none"
-                fail(where, f"{cid} has no parameter {escape(pname)!r}"
+                fail(where, f"{cid} has no parameter '{escape(pname)}'"
                      + did_you_mean(pname, declared) + f" (its parameters: {names})")
             default = declared[pname]
             if isinstance(default, dict) and "default" in default:
@@ -387,7 +388,7 @@ def check_references(config: "Config", checks, extra_ids=()) -> None:
                     fail((*where, stage), stage_problem(stage, config))
                 if not _same_type(v, default):
                     fail((*where, stage) if stage is not None else where,
-                         f"{escape(v)!r} is {_type_name(v)}; {cid} {pname} takes "
+                         f"'{escape(v)}' is {_type_name(v)}; {cid} {pname} takes "
                          f"{_type_name(default)} (default {default!r})")
     for check in checks:
         for stage in check.info.stages or ():

@@ -188,7 +188,10 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
             if e.source == "metadata" and not e.used:
                 from .config import id_problem
 
-                where = f"resource {lid}" if lid else "the template Metadata"
+                stack = next((st for st in stacks if st.name == stack_name), None)
+                cpath = stack.construct_path(lid) if stack is not None and lid else None
+                where = (f"resource {lid}" + (f" at {cpath}" if cpath else "")) if lid \
+                    else "the template Metadata"
                 problem = id_problem(e.pattern, known)
                 result.notes.append(f"suppression of {e.pattern} in stack {stack_name} ({where}, "
                                     "cfncheck metadata) matched no finding"

@@ -90,7 +90,7 @@ def _guard(root: yaml.Node, name: str) -> None:
                 if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
                     first = seen.setdefault(k.value, k)
                     if first is not k:
-                        raise InputError(f"duplicate key {escape(k.value)!r} (first at line "
+                        raise InputError(f"duplicate key '{escape(k.value)}' (first at line "
                                          f"{first.start_mark.line + 1})", name,
                                          k.start_mark.line + 1, k.start_mark.column + 1,
                                          kind="parse")

@@ -112,7 +112,7 @@ def schema_error(data, schema: dict, file: str, node, what: str) -> InputError |
         if extra:
             where.append(extra[0])  # the line of the unexpected key
             hint = OPERATOR_ALIASES.get(extra[0])
-            message = f"unknown key {escape(extra[0])!r}" + (
+            message = f"unknown key '{escape(extra[0])}'" + (
                 f" (did you mean {hint}?)" if hint and hint in known
                 else did_you_mean(extra[0], known))
             if set(OPERATORS) & set(known):
@@ -221,7 +221,7 @@ def resource_type_problem(rtype: str) -> str | None:
     if rtype.startswith("Custom::") or rtype.startswith("@") and rtype in GROUPS:
         return None
     if rtype.startswith("@"):
-        return f"unknown type group {escape(rtype)!r}" + did_you_mean(rtype, GROUPS) \
+        return f"unknown type group '{escape(rtype)}'" + did_you_mean(rtype, GROUPS) \
             + f" (groups: {', '.join(GROUPS)})"
     known = known_resource_types()
     if not known:  # cfn-lint's data missing: nothing to compare with
@@ -229,10 +229,10 @@ def resource_type_problem(rtype: str) -> str | None:
     if any(c in rtype for c in "*?["):
         if any(fnmatch.fnmatchcase(t, rtype) for t in known):
             return None
-        return f"no CloudFormation resource type matches {escape(rtype)!r}"
+        return f"no CloudFormation resource type matches '{escape(rtype)}'"
     if rtype in known:
         return None
-    return f"{escape(rtype)!r} is not a CloudFormation resource type" \
+    return f"'{escape(rtype)}' is not a CloudFormation resource type" \
         + did_you_mean(rtype, known)
 
 
