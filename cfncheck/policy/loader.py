@@ -160,16 +160,17 @@ def _load_cached(resolved: str, _stamp, shown: str) -> PolicyCheck:
 def compile_policy(data, file: str, node=None) -> PolicyCheck:
     if data is None:
         raise InputError("policy file is empty", file, kind="policy")
-    err = schema_error(data, policy_schema(), file, node, "policy")
-    if err is not None:
-        raise err
-    types = data["resource_types"]
-    for i, rtype in enumerate([types] if isinstance(types, str) else types):
-        problem = resource_type_problem(rtype)
+    types = data.get("resource_types") if isinstance(data, dict) else None
+    for i, rtype in enumerate([types] if isinstance(types, str) else
+                              types if isinstance(types, list) else []):
+        problem = resource_type_problem(rtype) if isinstance(rtype, str) and rtype else None
         if problem:
             where = ["resource_types"] if isinstance(types, str) else ["resource_types", i]
             raise InputError(f"invalid policy at {_dotted(where)}: {problem}", file,
                              line_of(node, where), kind="policy")
+    err = schema_error(data, policy_schema(), file, node, "policy")
+    if err is not None:
+        raise err
     params = data.get("parameters") or {}
     cc = CompileContext(parameters=params, relations=RELATIONS)
 
