@@ -3,7 +3,7 @@
 A rule subclasses :class:`CfncheckRule` (itself a ``cfnlint.rules.CloudFormationLintRule``) and
 implements :meth:`CfncheckRule.check`, which yields :class:`~cfncheck.checks.Hit` objects for one
 stack. ``cfncheck scan`` calls ``check`` with the full scan context (every stack of the assembly,
-the cross-stack graph, stages, config, asset folders). Plain ``cfn-lint --append-rules
+the cross-stack graph, stages, config, asset folders). Plain ``cfn-lint template.json -a
 cfncheck.rules`` calls :meth:`match`, which builds the same context for the single template
 cfn-lint is linting and turns the hits into ``RuleMatch`` objects (cfn-lint adds the lines).
 

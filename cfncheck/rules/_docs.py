@@ -30,7 +30,7 @@ They run two ways, with the same findings:
 
 * inside `cfncheck scan cdk.out` (stages, construct paths, suppressions, every stack of the
   assembly, asset folders);
-* inside plain cfn-lint: `cfn-lint --append-rules cfncheck.rules template.json`. When the template
+* inside plain cfn-lint: `cfn-lint template.json -a cfncheck.rules`. When the template
   sits in a `cdk.out` folder, the assembly around it is loaded too (assets, tree.json,
   annotations). Parameters can be set with `-x W9203:allow=my-bucket` there.
 
