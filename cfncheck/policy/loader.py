@@ -119,7 +119,7 @@ def schema_error(data, schema: dict, file: str, node, what: str) -> InputError |
                 message += f"; operators: {', '.join(OPERATORS)}"
             else:
                 message += f"; allowed here: {', '.join(known)}"
-    return InputError(f"invalid {what} at {label}: {message}", file,
+    return InputError(f"invalid {what} at {escape(label, 200)}: {message}", file,
                       line_of(node, where), kind="policy")
 
 
@@ -175,7 +175,8 @@ def compile_policy(data, file: str, node=None) -> PolicyCheck:
     cc = CompileContext(parameters=params, relations=RELATIONS)
 
     def fail(e: CompileError):
-        return InputError(f"invalid policy at {_dotted(list(e.where))}: {e}", file,
+        return InputError(f"invalid policy at {escape(_dotted(list(e.where)), 200)}: "
+                          f"{escape(str(e), 300)}", file,
                           line_of(node, list(e.where)), kind="policy")
 
     try:

@@ -67,3 +67,12 @@ def test_policy_stages_must_be_configured_stages(tmp_path, monkeypatch):
     assert "ACME-SQS-001" in {c.info.id for c in collect_checks(load_config(cfg))}
     r = CliRunner().invoke(app, ["policy", "validate", str(pol)])
     assert r.exit_code == 0, r.stderr
+
+
+def test_values_from_a_policy_are_escaped_in_errors(tmp_path):
+    p = write(tmp_path, GOOD.replace("  exists: true", '  "x\\n::error::INJ\\u001b]0;t\\u0007": 1'))
+    with pytest.raises(InputError) as e:
+        load_policy_file(p)
+    text = str(e.value)
+    assert "\n" not in text and "\x1b" not in text and "\x07" not in text
+    assert "unknown key 'x\\n::error::INJ\\x1b]0;t\\x07'" in text
