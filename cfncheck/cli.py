@@ -213,10 +213,6 @@ def scan(
         from .findings import at_or_above
 
         result.findings = [f for f in result.findings if at_or_above(f.severity, min_severity)]
-    if not result.stacks and result.errors:
-        # nothing was loaded: the errors are the whole answer, no empty report
-        _print_errors(result)
-        raise typer.Exit(EXIT_INPUT)
     root = sarif_root if sarif_root else (cfg.base / cfg.data["sarif_root"]
                                           if cfg.data.get("sarif_root") else None)
     if root is not None and not Path(root).is_dir():

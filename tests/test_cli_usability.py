@@ -69,10 +69,12 @@ def test_missing_cdk_out_says_to_synthesize_first(tmp_path, monkeypatch):
 def test_a_template_holding_a_string_says_so_in_words(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('"hello"')
-    r = CliRunner().invoke(app, ["scan", str(bad)])
-    assert r.exit_code == 2 and r.stdout == ""
-    assert r.stderr == (f"cfncheck: error: {bad}:1: not a CloudFormation template: the file "
-                        "holds a string, not an object with Resources\n")
+    r = CliRunner().invoke(app, ["scan", str(bad), "-f", "json"])
+    assert r.exit_code == 2
+    message = "not a CloudFormation template: the file holds a string, not an object with " \
+        "Resources"
+    assert r.stderr == f"cfncheck: error: {bad}:1: {message}\n"
+    assert [e["message"] for e in json.loads(r.stdout)["errors"]] == [message]
 
 
 def test_stage_sub_assembly_scans_like_the_whole_assembly():
