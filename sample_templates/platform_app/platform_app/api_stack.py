@@ -5,6 +5,7 @@ True defects by design (see AUDIT.md): the orders handler behind API Gateway has
 300 s timeout (API Gateway gives up after 29 s); the webhook's function URL has
 auth NONE; the report exporter ships requirements.txt without the packages.
 """
+import jsii
 from aws_cdk import (
     Duration,
     Stack,
@@ -15,7 +16,9 @@ from aws_cdk import (
     aws_codedeploy as codedeploy,
     aws_iam as iam,
     aws_lambda as lambda_,
+    aws_lambda_event_sources as event_sources,
     aws_logs as logs,
+    aws_sqs as sqs,
     custom_resources as cr,
     triggers,
 )
@@ -24,6 +27,22 @@ from constructs import Construct
 from .bundling import bundled_code
 from .config import ASSET_EXCLUDES, GLOBAL_PARAMETERS_REGION, LAMBDA_DIR, StageConfig
 from .data_stack import DataStack
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class HttpAccessLogs:
+    """IAccessLogSettings is an interface, not a struct, in the Python binding."""
+
+    def __init__(self, destination: apigwv2.IAccessLogDestination) -> None:
+        self._destination = destination
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self):
+        return None  # CDK's default JSON format
 
 
 def code(name: str) -> lambda_.Code:
@@ -127,7 +146,8 @@ class ApiStack(Stack):
         )
         data.exports_bucket.grant_put(self.report_fn)
 
-        # Ingest function bundled locally with the in-repo acme_common package.
+        # Ingest function bundled locally with the in-repo acme_common package, fed by a
+        # queue with a dead-letter queue (both rely on SQS's default SSE-SQS encryption).
         self.ingest_fn = lambda_.Function(
             self, "IngestHandler",
             runtime=lambda_.Runtime.PYTHON_3_13,
@@ -135,6 +155,20 @@ class ApiStack(Stack):
             code=bundled_code("ingest", lambda_.Runtime.PYTHON_3_13),
             timeout=Duration.seconds(30),
             environment=env,
+        )
+        ingest_dlq = sqs.Queue(
+            self, "IngestDeadLetters", retention_period=Duration.days(14), enforce_ssl=True,
+            removal_policy=config.removal_policy,
+        )
+        self.ingest_queue = sqs.Queue(
+            self, "IngestQueue",
+            visibility_timeout=Duration.seconds(180),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=5, queue=ingest_dlq),
+            enforce_ssl=True,
+            removal_policy=config.removal_policy,
+        )
+        self.ingest_fn.add_event_source(
+            event_sources.SqsEventSource(self.ingest_queue, batch_size=10, report_batch_item_failures=True),
         )
 
         # ------------------------------------------------------------- REST API
@@ -204,6 +238,19 @@ class ApiStack(Stack):
                 allow_origins=["https://app.example.com"],
                 allow_methods=[apigwv2.CorsHttpMethod.GET],
             ),
+            create_default_stage=False,  # the $default stage below sets throttling and access logs
+        )
+        apigwv2.HttpStage(
+            self, "ItemsDefaultStage",
+            http_api=self.http_api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(rate_limit=100, burst_limit=200),
+            access_log_settings=HttpAccessLogs(apigwv2.LogGroupLogDestination(logs.LogGroup(
+                self, "HttpApiAccessLogs",
+                retention=logs.RetentionDays.THREE_MONTHS,
+                removal_policy=config.removal_policy,
+            ))),
         )
         self.http_api.add_routes(
             path="/items/{id}",

@@ -97,7 +97,7 @@ class DataStack(Stack):
         )
 
         # The data-platform team owns the shared reports bucket; this app writes
-        # reports into it and owns its bucket policy.
+        # reports into it and owns its bucket policy (the bucket has exactly one policy).
         self.export_role = iam.Role(
             self, "ExportRole",
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
@@ -113,12 +113,6 @@ class DataStack(Stack):
                 actions=["s3:PutObject"],
                 resources=[shared_reports.arn_for_objects(f"{config.env_name}/*")],
             ),
-            iam.PolicyStatement(
-                sid="DenyInsecureTransport",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:*"],
-                resources=[shared_reports.bucket_arn, shared_reports.arn_for_objects("*")],
-                conditions={"Bool": {"aws:SecureTransport": "false"}},
-            ),
+            # TRUE DEFECT: this policy replaces the bucket's only policy and has no
+            # aws:SecureTransport deny (S3 then accepts plain HTTP requests).
         )

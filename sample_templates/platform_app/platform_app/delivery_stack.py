@@ -11,6 +11,7 @@ from aws_cdk import (
     aws_codedeploy as codedeploy,
     aws_codepipeline as codepipeline,
     aws_codepipeline_actions as actions,
+    aws_dynamodb as dynamodb,
     aws_lambda as lambda_,
     aws_s3 as s3,
 )
@@ -33,6 +34,16 @@ class DeliveryStack(Stack):
             timeout=Duration.seconds(60),
             environment={"STAGE": config.env_name},
         )
+        releases = dynamodb.TableV2(
+            self, "ReleasesTable",
+            partition_key=dynamodb.Attribute(name="release", type=dynamodb.AttributeType.STRING),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True,
+            ),
+            removal_policy=config.removal_policy,
+        )
+        releases.grant_write_data(worker)
+        worker.add_environment("RELEASES_TABLE", releases.table_name)
         alias = lambda_.Alias(self, "WorkerLive", alias_name="live", version=worker.current_version)
         codedeploy.LambdaDeploymentGroup(
             self, "WorkerDeployment",

@@ -1,9 +1,14 @@
-"""Ingest handler: normalises partner payloads with the shared acme_common package."""
+"""Ingest handler (SQS event source): normalises partner payloads with acme_common."""
 import json
 
 from acme_common.records import normalise
 
 
 def handler(event, context):
-    records = [normalise(json.loads(r["body"])) for r in event.get("Records", [])]
-    return {"accepted": len(records)}
+    failures = []
+    for record in event.get("Records", []):
+        try:
+            normalise(json.loads(record["body"]))
+        except (ValueError, KeyError):
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
