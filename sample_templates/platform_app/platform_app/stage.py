@@ -21,7 +21,9 @@ class PlatformStage(Stage):
                                description=f"Platform ({name}): VPC, ALB, ECS, bastion")
         data = DataStack(self, "Data", config=config, network=network, tags=tags,
                          description=f"Platform ({name}): RDS, EFS, DynamoDB, S3, KMS")
-        api = ApiStack(self, "Api", config=config, data=data, tags=tags,
+        # Api: resource tags only (Tags.of below), no stack tags: resources CDK renders as
+        # plain CfnResource (the Trigger provider's function and role) carry no tags.
+        api = ApiStack(self, "Api", config=config, data=data,
                        description=f"Platform ({name}): REST and HTTP APIs, functions")
         MonitoringStack(self, "Monitoring", config=config, api=api, tags=tags,
                         description=f"Platform ({name}): alarms" + (" and dashboard" if config.is_prod else ""))
@@ -31,8 +33,9 @@ class PlatformStage(Stage):
         DeliveryStack(self, "Delivery", config=config,
                       description=f"Platform ({name}): pipeline and canary-deployed worker")
 
-        # With @aws-cdk/core:explicitStackTags, stack tags (manifest "tags") only come
-        # from Stack(tags=...); Tags.of() tags the resources of the tagged stacks.
+        # With @aws-cdk/core:explicitStackTags, stack tags (manifest "tags", applied by
+        # CloudFormation to every resource) only come from Stack(tags=...); Tags.of() tags
+        # the taggable constructs in the template.
         for stack in (network, data, api):
             for key, value in tags.items():
                 Tags.of(stack).add(key, value)
