@@ -145,8 +145,8 @@ def scan(
     paths: List[Path] = typer.Argument(..., metavar="PATH...", help=PATHS_HELP),
     stage: Optional[str] = typer.Option(None, "--stage", metavar="STAGE", help=STAGE_HELP),
     fmt: List[str] = typer.Option([], "--format", "-f", metavar="FORMAT", help="text "
-                                  "(default), json, sarif, junit, github, markdown. Repeat for "
-                                  "several; pair each with an --output."),
+                                  "(default), json, sarif, html, junit, github, markdown. "
+                                  "Repeat for several; pair each with an --output."),
     output: List[Path] = typer.Option([], "--output", "-o", metavar="FILE", help="Write the "
                                       "preceding --format here instead of standard output."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", metavar="FILE",
