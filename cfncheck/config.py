@@ -459,12 +459,12 @@ def toml_line(text: str, path: list) -> int | None:
         found = None
         for i in range(cursor, len(lines)):
             m = header.match(lines[i])
-            if m and i != cursor:
+            if m:
                 names = _dotted(m.group(1))
-                if names == [*table, key]:
+                if names[:len(table) + 1] == [*table, key]:  # [t.key] or [t.key.sub]
                     found = i
                     break
-                if names[:len(table)] != table:
+                if i != cursor and names[:len(table)] != table:
                     break  # left the current table
                 continue
             if re.match(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", lines[i]) or \

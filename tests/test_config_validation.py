@@ -227,3 +227,18 @@ def test_baseline_create_takes_policies_and_check_selection(tmp_path):
             "-f", "json")
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["baseline"]["new"] == 0
+
+
+def test_pyproject_mistakes_point_at_their_line(tmp_path):
+    pp = tmp_path / "pyproject.toml"
+    pp.write_text('[project]\nname = "x"\n\n[tool.cfncheck]\nfail_on = "error"\n\n'
+                  "[tool.cfncheck.parameters.CC-LAMBDA-001]\nmax_timout = 10\n")
+    with pytest.raises(InputError) as e:
+        collect_checks(load_config(pp))
+    assert (e.value.file, e.value.line) == (str(pp), 8)
+    assert "CC-LAMBDA-001 has no parameter 'max_timout' (did you mean max_timeout?)" in \
+        e.value.message
+    pp.write_text('[tool.cfncheck]\nfail_on = "error"\nstages = {"Prod/*" = "production"}\n')
+    with pytest.raises(InputError) as e:
+        collect_checks(load_config(pp))
+    assert e.value.line == 3 and "'production' is not a configured stage" in e.value.message
