@@ -242,3 +242,14 @@ def test_pyproject_mistakes_point_at_their_line(tmp_path):
     with pytest.raises(InputError) as e:
         collect_checks(load_config(pp))
     assert e.value.line == 3 and "'production' is not a configured stage" in e.value.message
+
+
+def test_a_per_stage_value_without_default_keeps_the_check_default_elsewhere(tmp_path):
+    from cfncheck.engine import scan
+
+    cfg = tmp_path / ".cfncheck.yaml"
+    cfg.write_text("parameters:\n  CC-LAMBDA-001: {max_timeout: {prod: 1}}\n")
+    result = scan([DEFECTIVE], load_config(cfg))
+    limits = {(f.stage, f.message.split("(limit ")[1].split(")")[0])
+              for f in result.findings if f.rule_id == "CC-LAMBDA-001"}
+    assert limits == {("dev", "30 s"), ("prod", "1 s")}
