@@ -182,20 +182,7 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
                 break
 
     findings.extend(builtin)
-    known = getattr(config, "known_ids", None) or {c.id for c in result.checks}
-    for (stack_name, lid), scope in scopes.items():
-        for e in scope.entries:
-            if e.source == "metadata" and not e.used:
-                from .config import id_problem
-
-                stack = next((st for st in stacks if st.name == stack_name), None)
-                cpath = stack.construct_path(lid) if stack is not None and lid else None
-                where = (f"resource {lid}" + (f" at {cpath}" if cpath else "")) if lid \
-                    else "the template Metadata"
-                problem = id_problem(e.pattern, known)
-                result.notes.append(f"suppression of {e.pattern} in stack {stack_name} ({where}, "
-                                    "cfncheck metadata) matched no finding"
-                                    + (f": {problem}" if problem else ""))
+    _note_unused_metadata(scopes, stacks, config, result)
     for i, (entry, cond) in enumerate(config_entries):
         if entry is not None and not used[i]:
             result.notes.append(f"config suppression {i + 1} (id {cond['id']}"
@@ -206,6 +193,30 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
                          if c.id not in existing and config.enabled(c.id))
     if hasattr(result, "peer_suppressions"):
         result.peer_suppressions.extend(peers)
+
+
+def _note_unused_metadata(scopes: dict, stacks, config, result) -> None:
+    """One note per suppressed id that matched no finding anywhere it is written (as for
+    unused config suppressions), naming the first resources and, for an id that is no check's,
+    the closest id."""
+    from .config import id_problem
+
+    known = getattr(config, "known_ids", None) or {c.id for c in result.checks}
+    by_name = {s.name: s for s in stacks}
+    unused: dict[str, list[str]] = {}
+    for (stack_name, lid), scope in scopes.items():
+        for e in scope.entries:
+            if e.source == "metadata" and not e.used:
+                stack = by_name.get(stack_name)
+                cpath = stack.construct_path(lid) if stack is not None and lid else None
+                unused.setdefault(e.pattern, []).append(
+                    cpath or (f"{stack_name}/{lid}" if lid else f"{stack_name} (template)"))
+    for pattern, places in unused.items():
+        problem = id_problem(pattern, known)
+        shown = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3
+                                         else "")
+        result.notes.append(f"cfncheck metadata suppression of {pattern} matched no finding "
+                            f"({shown})" + (f": {problem}" if problem else ""))
 
 
 def metadata_suppresses(template: dict, logical_id: str | None, rule_id: str,

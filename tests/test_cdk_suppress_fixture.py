@@ -24,14 +24,12 @@ def test_scan_honours_suppress_and_notes_ids_that_match_nothing():
     assert w9203["AcceptedB4A874EA"].source == "metadata"
     assert w9203["AcceptedB4A874EA"].reason == "consumed by name by the partner account"
     assert w9203["Typo35856D1B"] is None
-    notes = [n for n in result.notes if n.startswith("suppression of")]
+    notes = [n for n in result.notes if n.startswith("cfncheck metadata suppression")]
     assert notes == [
-        "suppression of CC-S3-02 in stack MyStack (resource Typo35856D1B at "
-        "MyStack/Typo/Resource, cfncheck metadata) matched no finding: no check has id "
-        "'CC-S3-02' (did you mean CC-S3-002?)",
-        "suppression of w9203 in stack MyStack (resource Typo35856D1B at "
-        "MyStack/Typo/Resource, cfncheck metadata) matched no finding: no check has id "
-        "'w9203' (did you mean W9203?)",
+        "cfncheck metadata suppression of CC-S3-02 matched no finding (MyStack/Typo/Resource): "
+        "no check has id 'CC-S3-02' (did you mean CC-S3-002?)",
+        "cfncheck metadata suppression of w9203 matched no finding (MyStack/Typo/Resource): "
+        "no check has id 'w9203' (did you mean W9203?)",
     ]
 
 
