@@ -221,6 +221,8 @@ def scan(
                             category=category, scanned=[str(p) for p in paths],
                             config_path=result.config)
     for f, out in pairs:
+        if f == "text" and out is None and not result.stacks and result.errors:
+            continue  # nothing loaded: the errors on stderr are the answer, not an empty table
         options.color = out is None and f == "text" and _color(sys.stdout)
         options.width = None
         if options.color:

@@ -75,6 +75,9 @@ def test_a_template_holding_a_string_says_so_in_words(tmp_path):
         "Resources"
     assert r.stderr == f"cfncheck: error: {bad}:1: {message}\n"
     assert [e["message"] for e in json.loads(r.stdout)["errors"]] == [message]
+    r = CliRunner().invoke(app, ["scan", str(bad)])  # text: no empty table, the error once
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == f"cfncheck: error: {bad}:1: {message}\n"
 
 
 def test_stage_sub_assembly_scans_like_the_whole_assembly():
