@@ -107,10 +107,10 @@ class _Scope:
 @cache
 def peer_mapping() -> dict[str, dict[str, tuple[str, ...]]]:
     """tool -> peer rule id -> cfncheck id globs, from cfncheck/data/peer_suppressions.yaml."""
-    import yaml
+    from .yamlio import load_yaml_text  # the safe loader that refuses duplicate keys
 
     text = resources.files("cfncheck.data").joinpath("peer_suppressions.yaml").read_text()
-    data = yaml.safe_load(text)
+    data, _ = load_yaml_text(text, "cfncheck/data/peer_suppressions.yaml")
     out: dict[str, dict[str, tuple[str, ...]]] = {t: {} for t in PEER_TOOLS}
     for topic in (data.get("topics") or {}).values():
         ids = tuple(topic.get("cfncheck") or ())
