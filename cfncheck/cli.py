@@ -342,14 +342,14 @@ def baseline_create(
     raise typer.Exit(EXIT_INPUT if result.errors else EXIT_OK)
 
 
-@app.command("rules", cls=_Command)
+@app.command("rules", cls=_Command, short_help="List every check with its id and severity.")
 def list_rules(config: Optional[Path] = typer.Option(None, "--config", "-c", metavar="FILE",
                                                      help="Config file whose rules, policies "
                                                      "and custom stages apply (default: "
                                                      "searched from the current folder)."),
                policies: List[Path] = typer.Option([], "--policies", metavar="DIR",
                                                    help=POLICIES_HELP)) -> None:
-    """List every check (rule pack and policies) with its id, severity and title."""
+    """List every check (rules and policies): id, severity, kind, title."""
     from .config import find_config, load_config
     from .engine import collect_checks
 

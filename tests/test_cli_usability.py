@@ -31,6 +31,8 @@ def test_help_reads_at_80_columns_with_clean_metavars(cmd):
     assert max(len(line) for line in text.splitlines()) <= 80
     for bad in ("<bool>", "<list[", "<str>", "<path>", "{paths}", "<int", "<float", "\x1b"):
         assert bad not in text
+    # "..." other than PATH... and [ARGS]... is click cutting a command summary short
+    assert "..." not in text.replace("PATH...", "").replace("[ARGS]...", "")
     for line in text.splitlines():
         if line.startswith("  -"):  # option, metavar, help text
             words = line.replace(", ", ",").split()
