@@ -43,11 +43,11 @@ def link_supersessions(policies: list["PolicyCheck"]) -> None:
         p.absorbs = []
         p.superseded_by = []
     for p in policies:
-        for other_id in p.supersedes:
+        for other_id, when in p.supersedes:
             other = by_id.get(other_id)
             if other is not None and other is not p:
-                p.absorbs.append(other)
-                other.superseded_by.append(p)
+                p.absorbs.append((other, when))
+                other.superseded_by.append((p, when))
 
 
 @dataclass
@@ -105,9 +105,11 @@ class PolicyCheck:
         self.message = message or "{title}: {reason}"
         self.spec = spec or {}
         self.service_default: ServiceDefault | None = None
-        self.supersedes: tuple = ()  # ids (from the policy file)
-        self.absorbs: list[PolicyCheck] = []  # resolved by link_supersessions
-        self.superseded_by: list[PolicyCheck] = []
+        # (id, condition or None) from the policy file; resolved by link_supersessions into
+        # (policy, condition) pairs; the condition is the superseding policy's assertion
+        self.supersedes: tuple = ()
+        self.absorbs: list = []
+        self.superseded_by: list = []
 
     def __repr__(self) -> str:
         return f"PolicyCheck({self.info.id})"
@@ -116,8 +118,8 @@ class PolicyCheck:
         state = RunState(ctx, self)
         stages = self.info.stages
         running = getattr(ctx, "check_ids", None) or frozenset()
-        over = [p for p in self.superseded_by if p.info.id in running]
-        under = [p for p in self.absorbs if p.info.id in running]
+        over = [(p, w) for p, w in self.superseded_by if p.info.id in running]
+        under = [(p, w) for p, w in self.absorbs if p.info.id in running]
         states: dict = {}
         for t in self.selector.types_in(ctx.graph.by_type):
             for node in ctx.graph.resources(t):
@@ -225,8 +227,21 @@ def _state(p: PolicyCheck, ctx: ScanContext, states: dict) -> RunState:
     return st
 
 
-def _fails(p: PolicyCheck, ctx: ScanContext, states: dict, node) -> bool:
-    return p.verdict(_state(p, ctx, states), node).status == FAIL
+def _applies(p: PolicyCheck, when, ctx: ScanContext, states: dict, node) -> bool:
+    """Whether the supersession condition ``when`` (``p``'s assertion) holds for ``node``."""
+    if when is None:
+        return True
+    env = Env(node, node.resource, _state(p, ctx, states), p.unresolved)
+    try:
+        return when.evaluate(env).ok
+    except SkipResource:
+        return False
+
+
+def _fails(pair: tuple, ctx: ScanContext, states: dict, node) -> bool:
+    p, when = pair
+    return (_applies(p, when, ctx, states, node)
+            and p.verdict(_state(p, ctx, states), node).status == FAIL)
 
 
 def _absorb(policy: PolicyCheck, hit: Hit, others: list[PolicyCheck], ctx: ScanContext,
@@ -234,7 +249,9 @@ def _absorb(policy: PolicyCheck, hit: Hit, others: list[PolicyCheck], ctx: ScanC
     """Name the superseded policies' failures on the same resource in ``hit`` (which takes
     the highest severity of them)."""
     own = policy.severity_of(hit)
-    for p in others:
+    for p, when in others:
+        if not _applies(policy, when, ctx, states, node):
+            continue
         v = p.verdict(_state(p, ctx, states), node)
         if v.status != FAIL or v.hit is None:
             continue

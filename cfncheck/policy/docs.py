@@ -87,8 +87,10 @@ def _section(p) -> list[str]:
         facts.insert(1, ("Service default", f"relying on it is reported at "
                                             f"{default.get('severity', 'info')}"))
     if spec.get("supersedes"):
-        facts.append(("Supersedes", ", ".join(spec["supersedes"]) + " on the same resource "
-                                   "(one finding, naming theirs)"))
+        ids = [i if isinstance(i, str) else f"{i['id']} (when {_flow(i['when'])})"
+               for i in spec["supersedes"]]
+        facts.append(("Supersedes", ", ".join(ids) + " on the same resource (one finding, "
+                                   "naming theirs)"))
     if i.docs_url:
         facts.append(("AWS docs", i.docs_url))
     lines += ["| | |", "| --- | --- |"]

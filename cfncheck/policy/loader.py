@@ -200,7 +200,17 @@ def compile_policy(data, file: str, node=None) -> PolicyCheck:
     if default:
         check.service_default = ServiceDefault(default_when, default.get("severity", "info"),
                                                default["message"])
-    check.supersedes = tuple(data.get("supersedes") or ())
+    supersedes = []
+    for i, item in enumerate(data.get("supersedes") or ()):
+        if isinstance(item, str):
+            supersedes.append((item, None))
+            continue
+        try:
+            when = compile_assertion(item["when"], ("supersedes", i, "when"), cc)
+        except CompileError as e:
+            raise fail(e) from None
+        supersedes.append((item["id"], when))
+    check.supersedes = tuple(supersedes)
     return check
 
 

@@ -137,3 +137,23 @@ def test_owner_and_referrers_placeholders():
     }))
     assert v["Group"].reason == "owned by [App/Stack], aliases [App/Stack/Live]"
     assert v["Retention"].reason == "owned by [App/Stack/Db], aliases [none]"
+
+
+def test_supersedes_only_where_its_condition_holds():
+    wide = make_policy({"path": "Properties.Timeout", "lte": 30}, id="T-WIDE-001",
+                       title="Wide cap", severity="warning",
+                       resource_types=["AWS::Lambda::Function"])
+    narrow = make_policy({"path": "Properties.Timeout", "lte": 29}, id="T-NARROW-001",
+                         title="Narrow cap", resource_types=["AWS::Lambda::Function"],
+                         supersedes=[{"id": "T-WIDE-001",
+                                      "when": {"path": "Properties.Api", "equals": True}}])
+    both = {"Api": {"Type": "AWS::Lambda::Function", "Properties": {"Timeout": 300,
+                                                                    "Api": True}},
+            "Other": {"Type": "AWS::Lambda::Function", "Properties": {"Timeout": 300}}}
+    assert [r[:3] for r in _run([wide, narrow], both)] == [
+        ("T-NARROW-001", "Api", "error"), ("T-NARROW-001", "Other", "error"),
+        ("T-WIDE-001", "Other", "warning")]
+    (api,) = [r for r in _run([wide, narrow], both) if r[1] == "Api"]
+    assert "; also T-WIDE-001" in api[3]
+    with pytest.raises(InputError, match="supersedes"):
+        make_policy(BPA, supersedes=[{"id": "T-WIDE-001"}])
