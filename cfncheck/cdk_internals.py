@@ -116,6 +116,9 @@ def _from_tree(stack: Stack, path: str) -> Internal | None:
                 return Internal(k, f"{reason}; construct {p} ({_short(fqn)})")
             return Internal(kind, f"CDK's custom-resource provider framework; construct {p} "
                                   f"({_short(fqn)})")
+    library = _library_function(stack, path)
+    if library is not None:
+        return library
     singleton = _singleton(stack, path)
     if singleton is not None:
         p, purpose = singleton
@@ -123,6 +126,33 @@ def _from_tree(stack: Stack, path: str) -> Internal | None:
                                                f"a CDK singleton construct ({purpose or p})"))
         fqn = tree.fqn(p)
         return Internal(kind, f"{reason}; construct {p}" + (f" ({_short(fqn)})" if fqn else ""))
+    return None
+
+
+#: construct classes that only hold other constructs: a function under one of them is the app's
+_CONTAINERS = {"aws-cdk-lib.App", "aws-cdk-lib.Stage", "aws-cdk-lib.Stack",
+               "aws-cdk-lib.NestedStack", "aws-cdk-lib.Resource"}
+_FUNCTION_L2 = "aws-cdk-lib.aws_lambda.Function"
+
+
+def _library_function(stack: Stack, path: str) -> Internal | None:
+    """A Lambda function (and what belongs to it: role, log group) that an aws-cdk-lib
+    construct creates inside itself, e.g. the ECS instance-drain hook of
+    ``Cluster.add_capacity`` under ``aws_autoscaling.AutoScalingGroup``. The app's own
+    functions sit under the app's constructs (fqn ``constructs.Construct`` or the stack)."""
+    tree = stack.tree
+    chain = list(tree.owner_fqns(path))  # innermost first
+    fn = next((i for i, (_, fqn) in enumerate(chain) if fqn == _FUNCTION_L2), None)
+    if fn is None:
+        return None
+    prefix = stack.construct_prefix.strip("/")
+    for p, fqn in chain[fn + 1:]:
+        if prefix and (p == prefix or not p.startswith(prefix + "/")):
+            break  # the stack and above
+        if fqn.startswith("aws-cdk-lib.") and fqn not in _CONTAINERS:
+            return Internal("LibraryFunction", f"a function aws-cdk-lib's {_short(fqn)} creates "
+                                               f"for itself; construct {chain[fn][0]} (inside "
+                                               f"{p})")
     return None
 
 

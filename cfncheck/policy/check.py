@@ -21,7 +21,8 @@ from .paths import path_text
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-FIELDS = ("logical_id", "type", "stack", "stage", "construct_path", "reason", "title", "owner")
+FIELDS = ("logical_id", "type", "stack", "stage", "construct_path", "reason", "title", "owner",
+          "created_by")
 _RANK = {"error": 3, "warning": 2, "info": 1}
 
 
@@ -202,6 +203,9 @@ class PolicyCheck:
                 return self.info.title
             if name == "owner":
                 return owner_text(stack, node.logical_id)
+            if name == "created_by":
+                owner = owner_text(stack, node.logical_id)
+                return f" (created by {owner})" if owner else ""
             if name.startswith("referrers."):
                 return referrers_text(state.graph, node, name[len("referrers."):])
             raise KeyError(name)

@@ -176,7 +176,8 @@ def compile_policy(data, file: str, node=None) -> PolicyCheck:
         if bad:
             raise fail(CompileError(f"unknown placeholder {', '.join(bad)} (known: "
                                     "{logical_id} {type} {stack} {stage} {construct_path} "
-                                    "{reason} {title} {owner} {param.NAME} {referrers.TYPE})", at))
+                                    "{reason} {title} {owner} {created_by} {param.NAME} "
+                                    "{referrers.TYPE})", at))
     message = data.get("message")
     stages = data.get("stages")
     info = CheckInfo(
