@@ -131,14 +131,10 @@ class Config:
         """Whether a check runs. An opt-in check (a house preference) runs only when
         ``rules.enable`` names it (id or glob); ``disable`` and ``only`` still apply."""
         rules = self.data.get("rules") or {}
-<<<<<<< HEAD
-        only = self.cli_only or rules.get("only")
-=======
         if opt_in and not any(fnmatch.fnmatchcase(check_id, p)
                               for p in rules.get("enable") or []):
             return False
-        only = rules.get("only")
->>>>>>> policy-precision
+        only = self.cli_only or rules.get("only")
         if only and not any(fnmatch.fnmatchcase(check_id, p) for p in only):
             return False
         return not any(fnmatch.fnmatchcase(check_id, p)

@@ -56,15 +56,11 @@ def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = ()) -> li
                              f"({seen[c.info.id].info.source_file} and {c.info.source_file})",
                              c.info.source_file, kind="policy")
         seen[c.info.id] = c
-<<<<<<< HEAD
     from .config import check_references
     from .suppressions import BUILTIN_CHECKS
 
     check_references(config, checks, [i.id for i in BUILTIN_CHECKS])
-    return [c for c in checks if config.enabled(c.info.id)]
-=======
     return [c for c in checks if config.enabled(c.info.id, c.info.opt_in)]
->>>>>>> policy-precision
 
 
 def scan(paths: list[str | Path], config: Config | None = None, stage: str | None = None,

@@ -17,17 +17,10 @@ from pathlib import Path
 from ..checks import CheckInfo
 from ..config import did_you_mean
 from ..errors import InputError
-<<<<<<< HEAD
 from ..yamlio import escape, line_of, load_yaml_file
-from .check import PolicyCheck, message_errors
+from .check import PolicyCheck, ServiceDefault, link_supersessions, message_errors
 from .evaluate import OPERATORS, CompileContext, CompileError, compile_assertion
 from .groups import GROUPS, TypeSelector, known_resource_types
-=======
-from ..yamlio import line_of, load_yaml_file
-from .check import PolicyCheck, ServiceDefault, link_supersessions, message_errors
-from .evaluate import CompileContext, CompileError, compile_assertion
-from .groups import TypeSelector
->>>>>>> policy-precision
 from .relations import RELATIONS
 
 POLICY_SUFFIXES = (".yaml", ".yml")
@@ -233,7 +226,20 @@ def compile_policy(data, file: str, node=None) -> PolicyCheck:
     check = PolicyCheck(info, TypeSelector(data["resource_types"]), assertion, where, params,
                         data.get("unresolved", "fail"), data.get("cdk_internal", "report"),
                         message, data)
-<<<<<<< HEAD
+    if default:
+        check.service_default = ServiceDefault(default_when, default.get("severity", "info"),
+                                               default["message"])
+    supersedes = []
+    for i, item in enumerate(data.get("supersedes") or ()):
+        if isinstance(item, str):
+            supersedes.append((item, None))
+            continue
+        try:
+            when = compile_assertion(item["when"], ("supersedes", i, "when"), cc)
+        except CompileError as e:
+            raise fail(e) from None
+        supersedes.append((item["id"], when))
+    check.supersedes = tuple(supersedes)
     # stage names are checked against the config's stages when the checks are collected
     check.stages_line = line_of(node, ["stages"]) if stages else None
     return check
@@ -261,23 +267,6 @@ def resource_type_problem(rtype: str) -> str | None:
         return None
     return f"'{escape(rtype)}' is not a CloudFormation resource type" \
         + did_you_mean(rtype, known)
-=======
-    if default:
-        check.service_default = ServiceDefault(default_when, default.get("severity", "info"),
-                                               default["message"])
-    supersedes = []
-    for i, item in enumerate(data.get("supersedes") or ()):
-        if isinstance(item, str):
-            supersedes.append((item, None))
-            continue
-        try:
-            when = compile_assertion(item["when"], ("supersedes", i, "when"), cc)
-        except CompileError as e:
-            raise fail(e) from None
-        supersedes.append((item["id"], when))
-    check.supersedes = tuple(supersedes)
-    return check
->>>>>>> policy-precision
 
 
 def load_policies(paths) -> list[PolicyCheck]:
