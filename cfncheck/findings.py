@@ -78,7 +78,7 @@ class Finding:
 def compute_fingerprint(f: Finding) -> str:
     where = f.construct_path or f.logical_id or ""
     parts = [f.rule_id, f.assembly_path, _stack_identity(f), where, f.key]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _stack_identity(f: Finding) -> str:

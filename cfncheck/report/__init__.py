@@ -40,8 +40,13 @@ class ReportOptions:
 
 
 def render(fmt: str, result, options: ReportOptions) -> str:
+    """The report in format ``fmt``. The writer sees the result through its ``ESCAPE``
+    function (:mod:`cfncheck.report.escaped`): every string field of every finding, error,
+    note and stack, whatever fields exist, is escaped before the writer lays it out."""
+    from .escaped import escaped
+
     mod = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
-    return mod.render(result, options)
+    return mod.render(escaped(result, getattr(mod, "ESCAPE", None)), options)
 
 
 def active(result) -> list:
@@ -117,13 +122,23 @@ def security_severity(info) -> str | None:
     return {"error": "8.0", "warning": "5.5", "info": "2.0"}.get(info.severity, "5.5")
 
 
-def first_line(text: str) -> str:
-    """The first prose line of a (Markdown) text: skips code fences and blank lines."""
-    prose, code, fenced = [], [], False
+def first_paragraph(text: str) -> str:
+    """The first prose paragraph of a (Markdown) remediation, as one line: its lines up to a
+    blank line or a code fence, joined (a sentence is never cut where the source wrapped it).
+    Code blocks are skipped; a text that is only code gives its first code line."""
+    para: list[str] = []
+    code: list[str] = []
+    fenced = False
     for ln in (text or "").splitlines():
         ln = ln.strip()
         if ln.startswith("```"):
             fenced = not fenced
+            if para:
+                break
+        elif fenced:
+            code.append(ln)
         elif ln:
-            (code if fenced else prose).append(ln)
-    return (prose or code or [""])[0]
+            para.append(ln)
+        elif para:
+            break
+    return " ".join(" ".join(para or code[:1]).split())
