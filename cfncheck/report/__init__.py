@@ -36,6 +36,7 @@ class ReportOptions:
     width: int | None = None  # text: console width (default 120 when not a terminal)
     scanned: list[str] = field(default_factory=list)  # the paths given on the command line
     config_path: str | None = None
+    compact: bool = False  # text: one line per finding (severity id file:line logical-id msg)
     extra: dict = field(default_factory=dict)
 
 

@@ -9,7 +9,7 @@ in GitHub Actions).
 Untrusted strings: every string is first made one printable line (:data:`ESCAPE`); then
 :func:`cell` escapes it for a table cell: ``&``, ``<`` and ``>`` become HTML entities (no HTML
 renders) and every other character that can start Markdown syntax is backslash-escaped
-(```` \ ` * _ { } [ ] ( ) | ! ~ $ : @ . ````), so no emphasis, code span, link, image, math or
+(```` \\ ` * _ { } [ ] ( ) | ! ~ $ : @ . ````), so no emphasis, code span, link, image, math or
 autolink (``https:``, ``www.``, ``@``) can start inside it. Resource
 names are shown in ``<code>`` with the same escaping (a backtick cannot close it). Link targets
 are percent-encoded (:func:`link_target`). A cell holds at most :data:`MAX_CELL` characters.
