@@ -62,3 +62,13 @@ def no_surrogates(text) -> str:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+_COMMAND_AT_START = re.compile(r"^((?:[ \t]|\x1b\[[0-9;]*m)*)::", re.M)
+
+
+def guard_line_starts(text: str) -> str:
+    """No line of a multi-line output starts (after blanks and colour codes) with ``::``, the
+    prefix of a GitHub Actions workflow command: it becomes ``\\:\\:``. For layouts where data
+    can begin a line (an indented message, a wrapped table cell)."""
+    return _COMMAND_AT_START.sub(r"\1\\:\\:", text)

@@ -19,7 +19,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from ..escape import printable
+from ..escape import guard_line_starts, printable
 from . import first_paragraph, rule_infos
 
 ESCAPE = printable
@@ -93,8 +93,8 @@ def render(result, options) -> str:
     for k, v in totals.items():
         root.set(k, str(v))
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") \
-        + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + \
+        guard_line_starts(ET.tostring(root, encoding="unicode")) + "\n"
 
 
 def _line(text: str) -> str:

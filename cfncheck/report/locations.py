@@ -74,7 +74,10 @@ class Locator:
         f = self._raw_finding.get(id(f), f)
         key = (f.stack, f.file, f.line, f.column, f.construct_path, f.logical_id)
         if key not in self._memo:
-            loc = self._locate(f)
+            try:
+                loc = self._locate(f)
+            except (ValueError, OSError):  # a name no file system holds (NUL, surrogate)
+                loc = Location(f.file or ".", max(f.line, 1), max(f.column, 1), False, "file")
             if self._escape is not None:
                 from .escaped import escape_value
 

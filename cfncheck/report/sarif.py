@@ -240,8 +240,12 @@ def _invocation(result, locator: Locator) -> dict:
             from pathlib import Path
 
             rel = locator.relative(Path(e.file))
+            try:
+                uri = Path(e.file).resolve().as_uri()
+            except (ValueError, OSError):  # not a name any file system holds
+                uri = e.file
             phys = {"artifactLocation": {"uri": rel, "uriBaseId": "%SRCROOT%"} if rel
-                    else {"uri": Path(e.file).resolve().as_uri()}}
+                    else {"uri": uri}}
             if e.line:
                 phys["region"] = {"startLine": e.line, **({"startColumn": e.column}
                                                          if e.column else {})}

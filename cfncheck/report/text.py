@@ -28,7 +28,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ..escape import printable
+from ..escape import guard_line_starts, printable
 from . import active, first_paragraph, gating, severity_counts, stack_rows, suppressed
 from .locations import Locator
 
@@ -49,13 +49,13 @@ def render(result, options) -> str:
                       width=options.width or 120, emoji=False, soft_wrap=not color,
                       markup=False)
     if getattr(options, "compact", False):
-        return compact(result, options)
+        return guard_line_starts(compact(result, options))
     _findings(console, result, options, Locator(result, options))
     _summary(console, result, options)
     _by_check(console, result)
     _suppressions(console, result)
     _verdict(console, result, options)
-    return buf.getvalue()
+    return guard_line_starts(buf.getvalue())
 
 
 def compact(result, options) -> str:
