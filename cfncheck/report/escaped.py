@@ -39,9 +39,14 @@ def escape_value(value, escape: Callable[[str], str], prose: Callable[[str], str
         items = [escape_value(v, escape, prose, field) for v in value]
         return items if isinstance(value, list) else tuple(items)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name for f in dataclasses.fields(value)}
         changes = {f.name: escape_value(getattr(value, f.name), escape, prose, f.name)
                    for f in dataclasses.fields(value) if f.init}
-        return dataclasses.replace(value, **changes)
+        copy = dataclasses.replace(value, **changes)
+        for name, v in vars(value).items():  # attributes set outside the fields, too
+            if name not in fields:
+                setattr(copy, name, escape_value(v, escape, prose, name))
+        return copy
     return value
 
 

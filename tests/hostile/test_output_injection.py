@@ -368,3 +368,23 @@ def test_sigterm_stops_the_worker_processes(tmp_path):
     for pid in pids:  # reaped by the parent before it exited
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_escaping_covers_fields_the_writers_do_not_know_yet():
+    """Related locations (a list of dicts) and any other field are escaped generically."""
+    from cfncheck.engine import ScanResult
+    from cfncheck.escape import printable
+    from cfncheck.findings import Finding
+    from cfncheck.report.escaped import EscapedResult
+
+    f = Finding(rule_id="T-1", severity="error", title="t", message="a\nb\x1b[2J",
+                logical_id="L\n::error::x")
+    f.related = [{"logical_id": "R\n::error::y", "resource_type": "AWS::X\x1b]0;t\x07",
+                  "construct_path": "C\udc80", "file": "f\r", "line": 3}]
+    safe = EscapedResult(ScanResult(findings=[f]), printable).findings[0]
+    assert safe.logical_id == "L\\n::error::x"
+    assert safe.message == "a\nb\\x1b[2J"  # prose keeps its lines (joined by the writer)
+    assert safe.related == [{"logical_id": "R\\n::error::y", "resource_type":
+                             "AWS::X\\x1b]0;t\\x07", "construct_path": "C\\udc80",
+                             "file": "f\\r", "line": 3}]
+    assert f.related[0]["logical_id"] == "R\n::error::y"  # the scan result is not changed

@@ -81,6 +81,9 @@ def check(fmt: str, out: str) -> None:
         assert not re.search(r"^\s*::", out, re.M)
     elif fmt == "markdown":
         assert_inert_markdown(out)
+    elif fmt == "html":  # the data block cannot end the script element
+        data = out.split('type="application/json"', 1)[-1].split("</script>", 1)[0]
+        assert "<" not in data.split(">", 1)[1]
 
 
 @settings(max_examples=int(os.environ.get("CFNCHECK_FUZZ_EXAMPLES", "30")), deadline=None,
