@@ -48,10 +48,9 @@ def _findings(result, options) -> list[dict]:
     out = []
     for f in result.findings:
         d = f.to_dict()
-        if d.get("source_location") is None:
-            src = locator.source(f)
-            d["source_location"] = ({"file": src["file"], "line": int(src.get("line") or 1)}
-                                    if src and src.get("file") else None)
+        src = locator.source(f)
+        d["source_location"] = ({"file": src["file"], "line": int(src.get("line") or 1)}
+                                if src and src.get("file") else None)
         out.append(d)
     return out
 
