@@ -122,6 +122,14 @@ class EscapedResult:
         self.peer_suppressions = escape_value(list(result.peer_suppressions), escape)
         self.baseline = escape_value(result.baseline, escape)
 
+    def __getattr__(self, name):
+        """Anything else of the scan result (e.g. the graph; a field added later): data
+        containers and strings escaped, other objects as they are."""
+        value = getattr(self.raw, name)
+        if isinstance(value, (str, list, tuple, dict)):
+            return escape_value(value, self.escape)
+        return value
+
     def gate(self, fail_on: str) -> list:
         from ..findings import at_or_above
 

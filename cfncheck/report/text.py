@@ -75,7 +75,8 @@ def _findings(console: Console, result, options, locator: Locator) -> None:
     below = sorted({f.severity for f in active(result) if not gating(f, options.fail_on)},
                    key=RANK.get)
     if below:
-        console.print(Text(f"{' and '.join(below).capitalize()} findings are below --fail-on "
+        words = ", ".join(below[:-1]) + (" and " if len(below) > 1 else "") + below[-1]
+        console.print(Text(f"{words.capitalize()} findings are below --fail-on "
                            f"{options.fail_on}: reported, they do not fail the run.",
                            style="dim"))
         console.print()

@@ -388,3 +388,17 @@ def test_escaping_covers_fields_the_writers_do_not_know_yet():
                              "AWS::X\\x1b]0;t\\x07", "construct_path": "C\\udc80",
                              "file": "f\\r", "line": 3}]
     assert f.related[0]["logical_id"] == "R\n::error::y"  # the scan result is not changed
+
+
+def test_the_escaped_view_keeps_what_writers_draw_from():
+    """The HTML writer draws the graph: the escaped view must hand it over unchanged."""
+    from cfncheck.report import ReportOptions
+    from cfncheck.report.escaped import EscapedResult
+    from cfncheck.report.html import ESCAPE, payload
+    from tests.report.fake_checks import DEFECTIVE, run_scan
+
+    raw = run_scan(DEFECTIVE)
+    view = EscapedResult(raw, ESCAPE)
+    assert view.graph is raw.graph
+    assert payload(view, ReportOptions())["edges"] == payload(raw, ReportOptions())["edges"]
+    assert payload(view, ReportOptions())["edges"]
