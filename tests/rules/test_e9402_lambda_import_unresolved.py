@@ -61,7 +61,12 @@ def test_layer_package_in_the_wrong_folder_and_opaque_layers(assembly_copy):
     shutil.move(str(layer / "python" / "shared_utils"), str(wrong / "shared_utils"))
     edit_function(root, "WorkerFunctionACE6A4B0", Layers=[
         {"Ref": "SharedUtilsLayerB5102E0E"},
-        "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV2:79"])
+        "arn:aws:lambda:eu-west-1:111122223333:layer:team-utils:3"])
+    # AWS's Powertools layer is known: it provides aws_lambda_powertools, not shared_utils
+    edit_function(root, "ReportFunction3CBC8DF1", Layers=[
+        {"Ref": "SharedUtilsLayerB5102E0E"},
+        {"Fn::Join": ["", ["arn:aws:lambda:", {"Ref": "AWS::Region"},
+                           ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:7"]]}])
     found = {f.logical_id: f for f in run_rule(LambdaImportUnresolved, root, root)
              if f.stack == "Prod/Api"}
     assert sorted(found) == ["OrdersApiFunctionF46D4A7F", "ReportFunction3CBC8DF1",
@@ -70,8 +75,13 @@ def test_layer_package_in_the_wrong_folder_and_opaque_layers(assembly_copy):
         found["OrdersApiFunctionF46D4A7F"].message
     worker = found["WorkerFunctionACE6A4B0"]
     assert worker.severity == "warning"
-    assert "it may come from arn:aws:lambda:eu-west-1:017000801446:layer:" \
-        "AWSLambdaPowertoolsPythonV2:79, whose content is not in the assembly" in worker.message
+    assert "it may come from arn:aws:lambda:eu-west-1:111122223333:layer:team-utils:3, " \
+        "whose content is not in the assembly" in worker.message
+    report = found["ReportFunction3CBC8DF1"]
+    assert report.severity == "error" and "may come from" not in report.message
+    assert f"which is in neither {FIXED_REPORT_ASSET}, layer SharedUtilsLayer, the AWS " \
+        "(Powertools for AWS Lambda, Python) layer nor the python3.12 standard library" \
+        in report.message
 
 
 def test_imports_of_local_modules_are_followed(assembly_copy):

@@ -52,12 +52,14 @@ def test_handler_bindings(tmp_path):
     assert analyze(asset, "assigned.main").handler.function_found is True
     assert analyze(asset, "classy.main").handler.function_found is True
     broken = analyze(asset, "broken.main", runtime="python3.10").handler
-    assert (broken.function_found, broken.uncertain) == (False, False)
+    assert (broken.function_found, broken.not_analysed) == (False, None)
     assert broken.problem.startswith("broken.py does not parse: ")
-    # newer than the interpreter we run on: maybe valid there
+    # newer than the interpreter we run on: maybe valid there, so not analysed (no defect)
     newer = analyze(asset, "broken.main", runtime="python3.99").handler
-    assert (newer.function_found, newer.uncertain) == (False, True)
-    assert newer.problem.endswith("it may be valid python3.99 syntax)")
+    assert (newer.function_found, newer.problem) == (None, None)
+    assert newer.not_analysed.startswith(
+        "broken.py was not analysed: it does not parse with the grammar of Python 3.11, ")
+    assert newer.not_analysed.endswith("and may be valid python3.99 syntax")
     missing = analyze(asset, "nothere.main").handler
     assert missing.problem == "neither nothere.py nor nothere/__init__.py is in the asset"
 
