@@ -104,3 +104,25 @@ def test_cfn_lint(cfnlint_matches, sample_findings):
                      if f.stack == "Prod/Api")
     assert cdk == scanned and len(cdk) == 2
     assert [m for m in cfnlint_matches[str(FIXED / PROD_API)] if m[0] == "E9402"] == []
+
+
+def test_an_unbundled_requirements_set_is_one_finding(assembly_copy):
+    root = assembly_copy(FIXED)
+    asset = root / FIXED_REPORT_ASSET
+    (asset / "requirements.txt").write_text("requests==2.32.3\nPyYAML==6.0.2\n")
+    handler = asset / "handler.py"
+    handler.write_text("import requests\nimport yaml\n" + handler.read_text())
+    found = [f for f in run_rule(LambdaImportUnresolved, root, root) if f.stack == "Prod/Api"]
+    assert [(f.logical_id, f.key, f.severity) for f in found] == [
+        ("ReportFunction3CBC8DF1", "unbundled", "error")]
+    assert found[0].message == (
+        f"AWS::Lambda::Function ReportFunction3CBC8DF1: the asset ({FIXED_REPORT_ASSET}) holds "
+        "requirements.txt but no installed package: the code was deployed without its "
+        "dependencies, so the imports of 'requests' (handler.py:1), 'yaml' (handler.py:2) "
+        "fail on every cold start")
+    # once something is installed, each missing import is its own finding again
+    (asset / "requests").mkdir()
+    (asset / "requests-2.32.3.dist-info").mkdir()
+    (asset / "requests-2.32.3.dist-info" / "top_level.txt").write_text("requests\n")
+    found = [f for f in run_rule(LambdaImportUnresolved, root, root) if f.stack == "Prod/Api"]
+    assert [f.key for f in found] == ["import:yaml"]
