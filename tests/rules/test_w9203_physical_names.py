@@ -47,13 +47,14 @@ def test_cfn_lint(cfnlint_matches, sample_findings):
     cdk = [m for m in cfnlint_matches[str(DEFECTIVE / PROD_API)] if m[0] == "W9203"]
     scanned = [f for f in only(sample_findings["defective"], "W9203") if f.stack == "Prod/Api"]
     assert sorted(m[1:] for m in cdk) == [(f.line, f.message) for f in scanned]
-    assert [m[:2] for m in cfnlint_matches[str(PLAIN)] if m[0] == "W9203"] == [("W9203", 66)]
+    assert [m[:2] for m in cfnlint_matches[str(PLAIN)] if m[0] == "W9203"] == [
+        ("W9203", 66), ("W9203", 88)]
 
 
 def test_cfn_lint_configure_rules_sets_parameters():
     from cfnlint.api import lint_by_config
 
     matches = lint_by_config({"templates": [str(PLAIN)], "append_rules": ["cfncheck.rules"],
-                              "configure_rules": {"W9203": {"allow": ["acme-*"]}},
+                              "configure_rules": {"W9203": {"allow": ["acme-*", "alerts"]}},
                               "include_checks": ["W9203"], "regions": ["eu-west-1"]})
     assert [m for m in matches if m.rule.id == "W9203"] == []
