@@ -393,7 +393,10 @@ def _scan_root_at(path: Path, root: Path, _mtime: int) -> tuple[frozenset, froze
     for e in entries:
         n = e.name
         entry = path / n
-        inside = confined(entry, root) is not None
+        try:  # the folder itself is inside the root: only a link can lead out
+            inside = not e.is_symlink() or confined(entry, root) is not None
+        except OSError:
+            continue
         try:
             # a link leading out is judged by its name only: its target is never looked at
             is_dir = e.is_dir() if inside else "." not in n
