@@ -232,14 +232,15 @@ def _judge(stack, ctx) -> list[Judgement]:
         accounts += _ECR.findall(value)
         if _BARE.match(value) and ACCOUNT_KEYS.search(lit.key or ""):
             accounts.append(value)
-        layer = lambda_bundle.public_layer(value)
+        whole = _whole_value(stack, lit)  # the Fn::Join/Fn::Sub around a literal part
+        layer = lambda_bundle.public_layer(whole)
         if layer is not None:
             accounts = [a for a in accounts if a != layer.account]
         accounts = [a for a in dict.fromkeys(accounts) if a not in w9202_allow]
         regions = list(dict.fromkeys(regions))
         if not regions and not accounts:
             continue
-        arn = ARN.search(value)
+        arn = ARN.search(whole) if whole is not None else None
         own = own_resource(arn, index, stack) if arn else None
         if own is not None and env_account and arn.group(3) not in (None, env_account) \
                 and arn.group(3).isdigit():
@@ -256,7 +257,7 @@ def _judge(stack, ctx) -> list[Judgement]:
         if is_layer_ref and not env_region and arn.group(2) and REGION.fullmatch(arn.group(2)):
             inferred_regions.setdefault(arn.group(2), "the Lambda layer ARN of its function "
                                                       f"{lit.logical_id}")
-        found.append((lit, regions, accounts, arn, own, is_layer_ref, layer))
+        found.append((lit, regions, accounts, arn, own, is_layer_ref, layer, whole))
 
     own_region = env_region or (next(iter(inferred_regions)) if len(inferred_regions) == 1
                                 else None)
@@ -268,7 +269,7 @@ def _judge(stack, ctx) -> list[Judgement]:
 
     # pass 2: verdicts
     out: dict[tuple, Judgement] = {}
-    for lit, regions, accounts, arn, own, is_layer_ref, layer in found:
+    for lit, regions, accounts, arn, own, is_layer_ref, layer, whole in found:
         severity, suffix = _base.cdk_internal(stack, lit.logical_id)
         if own is None:  # CDK writes an env-bound stack's own region/account itself
             if env_region:
@@ -326,12 +327,31 @@ def _judge(stack, ctx) -> list[Judgement]:
         group = (lit.logical_id, kind, tuple(regions), tuple(accounts))
         j = out.get(group)
         if j is None:
-            out[group] = Judgement(lit.logical_id, lit.resource_type, [lit.path], [lit.value],
+            out[group] = Judgement(lit.logical_id, lit.resource_type, [lit.path],
+                                   [whole or lit.value],
                                    regions, accounts, sev, reason, advice, kind, suffix)
         else:
             j.paths.append(lit.path)
-            j.values.append(lit.value)
+            j.values.append(whole or lit.value)
     return list(out.values())
+
+
+def _whole_value(stack, lit) -> str | None:
+    """The string a literal belongs to: itself, or the ``Fn::Join`` it is a part of rendered
+    with ``${...}`` for the references (``arn:${AWS::Partition}:iam::111122223333:root``)."""
+    path = lit.path
+    if "Fn::Join" not in path:
+        return lit.value
+    cut = len(path) - 1 - path[::-1].index("Fn::Join")
+    node = stack.template.data
+    try:
+        for step in path[:cut]:
+            node = node[step]
+    except (KeyError, IndexError, TypeError):
+        return lit.value
+    rendered = lambda_bundle.render({"Fn::Join": node.get("Fn::Join")}) \
+        if isinstance(node, dict) else None
+    return rendered if rendered is not None else lit.value
 
 
 def _why_not(value: str, arn, regions, accounts, env_region, env_account, own_region,

@@ -111,3 +111,22 @@ def test_the_account_of_an_environment_bound_stack_is_not_reported(assembly_copy
 
 def test_cfn_lint(cfnlint_matches):
     assert [m[:2] for m in cfnlint_matches[str(PLAIN)] if m[0] == "W9202"] == [("W9202", 57)]
+
+
+def test_literal_parts_of_joins_are_judged_with_the_whole_value(tmp_path):
+    # the shapes CDK writes for LayerVersion.from_layer_version_arn(f"...{Stack.of(self)
+    # .region}:017000801446:...") and iam.AccountPrincipal("999988887777")
+    tpl = resources(
+        Fn={"Type": "AWS::Lambda::Function", "Properties": {"Layers": [{"Fn::Join": ["", [
+            "arn:aws:lambda:", {"Ref": "AWS::Region"},
+            ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:7"]]}]}},
+        Role={"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
+                "AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
+                                          ":iam::999988887777:root"]]}}}]}}},
+    )
+    found = run_rule(HardcodedAccount, tpl, tmp_path)
+    assert [(f.logical_id, f.severity) for f in found] == [("Role", "info")]
+    assert "999988887777 in 'arn:${AWS::Partition}:iam::999988887777:root': not a defect as " \
+        "far as cfncheck can tell: it is the root principal of account 999988887777" in \
+        found[0].message
