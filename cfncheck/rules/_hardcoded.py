@@ -371,9 +371,16 @@ def _why_not(value: str, arn, regions, accounts, env_region, env_account, own_re
         return "; ".join(parts)
     if arn is not None:
         what = _CONFIG_KINDS.get(arn.group(1), f"a resource ({arn.group(1)})")
-        parts.append(f"it is the ARN of {what} this app does not define: a configuration "
-                     "value (pass it in as context or a parameter), which AWS::Region / "
-                     "AWS::AccountId alone cannot rebuild")
+        acct, reg = arn.group(3) or "", arn.group(2) or ""
+        if own_account and acct.isdigit() and acct != own_account:
+            return (f"it is the ARN of {what} in account {acct}, another account than this "
+                    "stack's: a cross-account design, not a defect")
+        elsewhere = f" in {reg}, another region than this stack's ({own_region})" \
+            if own_region and REGION.fullmatch(reg) and reg != own_region else ""
+        parts.append(f"it is the ARN of {what}{elsewhere} that this app does not define: a "
+                     "configuration value (pass it in as context or a parameter), which "
+                     "AWS::Region / AWS::AccountId alone cannot rebuild")
+        return "; ".join(parts)
     elif value.startswith(("http://", "https://")):
         parts.append("it is an endpoint URL: a configuration value")
     if regions:

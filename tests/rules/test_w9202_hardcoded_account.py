@@ -57,7 +57,7 @@ def test_other_accounts_and_configuration_are_info(tmp_path):
     assert [(f.logical_id, f.key.rsplit("|", 1)[1], f.severity) for f in found] == [
         ("Perm", "111122223333", "info"), ("Fn", "444455556666", "info"),
         ("Fn", "777788889999", "info"), ("Key", "999988887777", "info")]
-    assert "it is the ARN of a secret this app does not define: a configuration value (pass " \
+    assert "it is the ARN of a secret that this app does not define: a configuration value (pass " \
         "it in as context or a parameter), which AWS::Region / AWS::AccountId alone cannot " \
         "rebuild" in found[2].message
     assert "AWS::AccountId" not in found[2].message.split("alone cannot")[1]
