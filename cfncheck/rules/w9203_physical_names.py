@@ -46,6 +46,12 @@ class PhysicalNames(_base.CfncheckRule):
     ``LogGroupName``, ``StateMachineName``, secret and parameter ``Name``...). A name built
     only from literals with ``Fn::Join``/``Fn::Sub`` counts as literal; a name that includes a
     reference or pseudo parameter (``${AWS::StackName}-data``) does not.
+
+    The message says what the name breaks, from the type's name scope: S3 bucket names are
+    global and IAM names account-wide, so a copy of the stack in another region fails; other
+    names are unique per account and region. A regional name that already includes the
+    stack's stage (``orders-prod`` in stage prod) collides with no other stage or region: it
+    is reported at info (only a replacement of the resource fails).
     """
 
     id = "W9203"
