@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import itertools
 import json
 import os
 import re
 import stat
 import sys
+import tokenize
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -218,6 +220,9 @@ class ParsedPython:
     star_import: bool = False
     syntax_error: str | None = None
     not_analysed: str | None = None  # why the file was not analysed (size, depth, outside)
+    #: for a file that does not parse: its module-level imports and definitions, read from
+    #: the tokens (set when the tokenizer gets through the file)
+    partial: "ParsedPython | None" = None
 
 
 class _ImportCollector(ast.NodeVisitor):
@@ -322,11 +327,66 @@ def parse_python_source(source: str, name: str = "<inline>") -> ParsedPython:
     except (SyntaxError, ValueError) as e:
         line = getattr(e, "lineno", None)
         return ParsedPython(syntax_error=f"{getattr(e, 'msg', str(e))}"
-                                         + (f" (line {line})" if line else ""))
+                                         + (f" (line {line})" if line else ""),
+                            partial=_top_level(source))
     except (RecursionError, MemoryError):
         return ParsedPython(not_analysed="its expressions are nested too deeply for the "
                                          "parser")
     return out
+
+
+def _top_level(source: str) -> ParsedPython | None:
+    """Module-level imports and names of a file the parser rejects (newer syntax), from the
+    tokens: an ``import``/``from`` statement or a ``def``/``class``/assignment starting in
+    column 0 is module-level and unconditional (strings and comments are tokens of their own,
+    so text inside them never counts). None if the tokenizer fails too."""
+    out = ParsedPython()
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    start = True
+    line: list = []
+    for i, tok in enumerate(tokens):
+        if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+            if line:
+                _parse_statement(line, out)
+            line, start = [], True
+            continue
+        if tok.type in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+            continue
+        if start:
+            start = False
+            if tok.start[1] != 0 or tok.type != tokenize.NAME:
+                continue
+            if tok.string in ("import", "from"):
+                line = [tok]
+            elif tok.string in ("def", "class") or (tok.string == "async"
+                                                    and i + 1 < len(tokens)
+                                                    and tokens[i + 1].string == "def"):
+                j = i + (2 if tok.string == "async" else 1)
+                if j < len(tokens) and tokens[j].type == tokenize.NAME:
+                    out.bindings.add(tokens[j].string)
+            elif i + 1 < len(tokens) and tokens[i + 1].string in ("=", ":"):
+                out.bindings.add(tok.string)
+        elif line:
+            line.append(tok)
+    return out
+
+
+def _parse_statement(tokens: list, out: ParsedPython) -> None:
+    text = " ".join(t.string for t in tokens)
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    collector = _ImportCollector()
+    collector.visit(tree)
+    line = tokens[0].start[0]
+    for use in collector.imports:
+        use.line = line
+        out.imports.append(use)
+    out.star_import |= _bindings(tree.body, out.bindings)
 
 
 _file_cache: dict[tuple[str, int, int], ParsedPython] = {}
@@ -649,7 +709,15 @@ def _analyze(code: FunctionCode) -> FunctionAnalysis | None:
                 f"{rel} was not analysed: it does not parse with the grammar of Python "
                 f"{host[0]}.{host[1]}, which cfncheck runs on ({parsed.syntax_error}), and may "
                 f"be valid {runtime} syntax")
-            return FunctionAnalysis("python", check)
+            analysis = FunctionAnalysis("python", check)
+            if parsed.partial is not None:  # still check its module-level imports
+                check.not_analysed = check.not_analysed.replace(
+                    " was not analysed: ", " was analysed only in part (its module-level "
+                    "imports and definitions, read from its tokens): ", 1)
+                if func in parsed.partial.bindings:
+                    check.function_found = True
+                _resolve_imports(analysis, code, version, handler_file, parsed.partial, rel)
+            return analysis
         check.problem = f"{rel} does not parse: {parsed.syntax_error}"
         check.function_found = False
         return FunctionAnalysis("python", check, parse_errors=[f"{rel}: {parsed.syntax_error}"])

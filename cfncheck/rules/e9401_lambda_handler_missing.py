@@ -51,7 +51,8 @@ class LambdaHandlerMissing(_base.CfncheckRule):
             if h.not_analysed:
                 yield Hit(stack, lid, ("Resources", lid, "Properties", "Handler"),
                           f"AWS::Lambda::Function {lid} ({code.runtime}) handler "
-                          f"{code.handler!r} not checked: {h.not_analysed} "
+                          f"{code.handler!r} not {'fully ' if analysis.imports else ''}"
+                          f"checked: {h.not_analysed} "
                           f"({_functions.asset_label(stack, code)})",
                           key="handler-not-analysed", severity="info")
                 continue

@@ -147,12 +147,25 @@ def test_what_each_runtime_provides(tmp_path):
 
 def test_newer_syntax_than_cfncheck_parses_is_not_analysed(tmp_path):
     # PEP 701 (Python 3.12): quotes reused inside an f-string
-    asset = write(tmp_path / "a", {"app.py": (
-        "def main(e, c):\n    return f\"{e[\"name\"]}\"\n")})
-    h = analyze(asset, runtime="python3.14").handler
-    assert (h.function_found, h.problem) == (None, None)
-    assert h.not_analysed.startswith("app.py was not analysed: it does not parse with the "
-                                     "grammar of Python 3.11, which cfncheck runs on (")
+    asset = write(tmp_path / "a", {
+        "app.py": ('"""Docs.\nimport not_an_import\n"""\n'
+                   "import json\nfrom pydantic import (\n    BaseModel,\n)\n"
+                   "try:\n    import optional_dep\nexcept ImportError:\n    pass\n"
+                   "def main(e, c):\n    import lazy\n    return f\"{e[\"name\"]}\"\n"),
+        "tokens.py": "def main(:\n    x = '''\n"})  # neither parser nor tokenizer
+    a = analyze(asset, runtime="python3.14")
+    h = a.handler
+    assert (h.function_found, h.problem) == (True, None)
+    assert h.not_analysed.startswith(
+        "app.py was analysed only in part (its module-level imports and definitions, read "
+        "from its tokens): it does not parse with the grammar of Python 3.11, which cfncheck "
+        "runs on (")
+    # module-level imports are still checked; docstrings, try blocks and functions are not
+    assert unresolved(a) == {"pydantic": ("app.py", 5)}
+    assert a.imports["json"].where == "stdlib"
+    t = analyze(asset, "tokens.main", runtime="python3.14").handler
+    assert (t.function_found, t.problem) == (None, None)
+    assert t.not_analysed.startswith("tokens.py was not analysed: it does not parse")
 
 
 def test_public_layers_by_arn():

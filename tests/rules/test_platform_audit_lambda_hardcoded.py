@@ -15,7 +15,9 @@ from cfncheck.rules import all_rules
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_templates"
 IDS = {"W9201", "W9202", "W9203", "W9301", "E9302", "W9303", "E9401", "E9402", "W9403"}
 EXPECTED = [
-    # W-E9401 (class 9): valid python3.14 that Python 3.11 cannot parse: not analysed, info
+    # W-E9401 (class 9): valid python3.14 that Python 3.11 cannot parse: info; its
+    # module-level imports are still checked, and aws_lambda_powertools comes from AWS's
+    # Powertools layer (class 10): no E9402
     ("E9401", "info", "Dev/Api", "ItemsHandlerFB09CCF4", "handler-not-analysed"),
     ("E9401", "info", "Prod/Api", "ItemsHandlerFB09CCF4", "handler-not-analysed"),
     # E-8 TRUE, E-9 folded into it (class 2): one finding per unbundled requirements set
@@ -72,8 +74,9 @@ def test_messages_state_the_facts(platform):
         "holds requirements.txt but no installed package: the code was deployed without its "
         "dependencies, so the imports of 'openpyxl' (handler.py:8), 'requests' (handler.py:7) "
         "fail on every cold start")
-    assert "handler.py was not analysed: it does not parse with the grammar of Python 3.11" in \
-        by[("E9401", "Dev/Api", "ItemsHandlerFB09CCF4")]
+    assert "handler 'handler.handler' not fully checked: handler.py was analysed only in part " \
+        "(its module-level imports and definitions, read from its tokens): it does not parse " \
+        "with the grammar of Python 3.11" in by[("E9401", "Dev/Api", "ItemsHandlerFB09CCF4")]
     assert "Properties.Create (also in Properties.Update) has the literal region us-east-1" in \
         by[("W9201", "Prod/Api", "SharedWebAclLookup87DCDB1B")]
     assert "us-east-1 is another region than this stack's (eu-west-1): a cross-region design" \
@@ -96,3 +99,20 @@ def test_skipped_bundling_is_notes_not_errors():
     assert [n.split(":", 1)[0] for n in notes] == [
         "stack Dev/Delivery", "stack Prod/Api", "stack Prod/Delivery"]
     assert "(WorkerFunctionACE6A4B0)" in notes[0] and "(IngestHandler6F5F26C7)" in notes[1]
+
+
+def test_the_powertools_layer_provides_its_module():
+    from cfncheck import lambda_bundle
+    from cfncheck.assembly import load
+    from cfncheck.graph import Graph
+
+    loaded = load([SAMPLES / "platform" / "cdk.out"])
+    stack = next(s for s in loaded.stacks if s.name == "Dev/Api")
+    code = lambda_bundle.function_code(stack, "ItemsHandlerFB09CCF4", Graph(loaded.stacks))
+    assert code.opaque_layers == [] and [a for a, _ in code.public_layers] == [
+        "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-"
+        "x86_64:18"]
+    analysis = lambda_bundle.analyze(code)
+    assert {k: r.where for k, r in analysis.imports.items()} == {
+        "os": "stdlib", "boto3": "runtime",
+        "aws_lambda_powertools": "the AWS (Powertools for AWS Lambda, Python) layer"}
