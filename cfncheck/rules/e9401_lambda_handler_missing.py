@@ -22,7 +22,8 @@ class LambdaHandlerMissing(_base.CfncheckRule):
 
     Reported at info as *not analysed*, never as a defect: a handler file that does not parse
     with the grammar of the Python cfncheck runs on when the function's runtime is newer
-    (PEP 701 f-strings of python3.12+ under 3.11), one over the 5 MiB analysis limit, one too
+    (PEP 701 f-strings of python3.12+ under 3.11; its module-level imports and definitions are
+    still read from its tokens, so E9402 checks them), one over the 5 MiB analysis limit, one too
     deeply nested for the parser, a handler file that is a symbolic link leading outside the
     asset, and a ``Handler`` naming an absolute path or climbing out with ``..`` (never looked
     up: cfncheck reads nothing outside the assembly).
