@@ -166,3 +166,12 @@ def test_fifo_and_device_handlers_are_not_read(tmp_path):
     found = findings(root)  # would block forever if opened for reading without care
     assert [(r, s) for r, s, _ in found] == [("E9401", "error")]
     assert "none of app.js, app.mjs, app.cjs is in the asset" in found[0][2]
+
+
+def test_links_inside_the_asset_are_followed_and_loops_end(tmp_path):
+    root, asset = app(tmp_path, {"real/app.py": "import yaml\ndef main(e, c): pass\n"})
+    os.symlink(asset / "real" / "app.py", asset / "app.py")
+    os.symlink(asset / "loop", asset / "loop")  # a link to itself
+    found = findings(root)
+    assert [(r, s) for r, s, _ in found] == [("E9402", "error")]
+    assert "app.py:1 imports 'yaml'" in found[0][2]
