@@ -122,6 +122,11 @@ class Judgement:
 _indexes: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
+#: a trailing type word of a construct id ("OrdersTable" also matches the name "orders")
+_TYPE_WORD = re.compile(r"(?:table|topic|queue|function|fn|handler|bus|eventbus|stream|secret|"
+                        r"parameter|param|role|statemachine|loggroup|repository|repo|rule)$")
+
+
 def _normal(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -161,10 +166,12 @@ def own_index(ctx) -> dict:
                         index.setdefault((rtype, "=" + name), []).append(
                             OwnResource(stack, lid, rtype, cid, f"its name {name!r}"))
                     elif prop not in props:
-                        index.setdefault((rtype, _normal(cid)), []).append(
-                            OwnResource(stack, lid, rtype, cid, f"its construct id {cid}; "
-                                        "CloudFormation generates its deployed name, so the "
-                                        "literal cannot be relied on to match it"))
+                        own = OwnResource(stack, lid, rtype, cid, f"its construct id {cid}; "
+                                          "CloudFormation generates its deployed name, so the "
+                                          "literal cannot be relied on to match it")
+                        keys = {_normal(cid), _TYPE_WORD.sub("", _normal(cid))} - {""}
+                        for k in keys:
+                            index.setdefault((rtype, k), []).append(own)
     try:
         _indexes[ctx.graph] = index
     except TypeError:

@@ -130,3 +130,18 @@ def test_literal_parts_of_joins_are_judged_with_the_whole_value(tmp_path):
     assert "999988887777 in 'arn:${AWS::Partition}:iam::999988887777:root': not a defect as " \
         "far as cfncheck can tell: it is the root principal of account 999988887777" in \
         found[0].message
+
+
+def test_an_own_table_matched_by_its_construct_id(tmp_path):
+    # CloudFormation generates the table's name; the construct id OrdersTable names it
+    tpl = resources(
+        OrdersTable315BB997={"Type": "AWS::DynamoDB::Table", "Properties": {},
+                             "Metadata": {"aws:cdk:path": "App/OrdersTable/Resource"}},
+        Fn={"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables": {
+            "TABLE_ARN": "arn:aws:dynamodb:us-east-1:123456789012:table/orders"}}}},
+    )
+    found = run_rule(HardcodedAccount, tpl, tmp_path)
+    assert [(f.logical_id, f.severity) for f in found] == [("Fn", "warning")]
+    assert "of AWS::DynamoDB::Table OrdersTable315BB997, which this app defines (matched by " \
+        "its construct id OrdersTable; CloudFormation generates its deployed name" in \
+        found[0].message
