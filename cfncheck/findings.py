@@ -8,6 +8,17 @@ assembly path of the stack, the resource's construct path (or logical id when th
 a rule-supplied ``key`` (e.g. the property path or statement index). Lines moving, keys being
 reordered by a re-synthesis, or unrelated resources being added leave it unchanged. Baselines and
 SARIF ``partialFingerprints`` use it.
+
+**Grouped findings.** When one change fixes several resources (one ``tags=`` per stack, one
+dashboard per CDK Stage), a check reports ONE finding for the group: its location is the group's
+primary location (the stack, or its first affected resource) and :attr:`Finding.related` lists
+every affected resource (``logical_id``, ``resource_type``, ``construct_path``, ``stack``,
+``file``, ``line``). The related resources are not part of the fingerprint (the rule's ``key``
+names the group), so a resource joining or leaving the group keeps the finding's identity.
+
+**Merged findings.** Checks of one *combine family* (the three Lambda alarm policies) that fail
+on the same resource are merged after suppressions into one finding carried by the lowest id;
+:attr:`Finding.covers` lists the other ids with their own fingerprints (baselines match any).
 """
 
 from __future__ import annotations
@@ -19,7 +30,7 @@ SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1, "never": 99}
 
 #: JSON output schema version (see docs/json-output.md). Bump on incompatible change.
-JSON_SCHEMA_VERSION = "1.0"
+JSON_SCHEMA_VERSION = "1.1"
 
 
 @dataclass
@@ -55,6 +66,11 @@ class Finding:
     source_location: dict | None = None  # CDK app source line: {"file", "line"}
     suppressed: Suppression | None = None
     fingerprint: str = field(default="")
+    #: grouped finding: every affected resource, {logical_id, resource_type, construct_path,
+    #: stack, file, line} (+ "suppressed": reason when that member alone is suppressed)
+    related: list = field(default_factory=list)
+    #: merged finding: the other checks it stands for, [{rule_id, fingerprint}]
+    covers: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..checks import CheckInfo
 from ..errors import InputError
 from ..yamlio import line_of, load_yaml_file
-from .check import PolicyCheck, message_errors
+from .check import GROUP_FIELDS, PolicyCheck, message_errors
 from .evaluate import CompileContext, CompileError, compile_assertion
 from .groups import TypeSelector
 from .relations import RELATIONS
@@ -163,6 +163,16 @@ def compile_policy(data, file: str, node=None) -> PolicyCheck:
             raise fail(CompileError(f"unknown placeholder {', '.join(bad)} (known: "
                                     "{logical_id} {type} {stack} {stage} {construct_path} "
                                     "{reason} {title} {param.NAME})", ("message",)))
+    group = data.get("group")
+    if group is not None:
+        if group.get("primary") == "stack" and group["by"] != "stack":
+            raise fail(CompileError(f"primary: stack needs by: stack (a {group['by']} group "
+                                    "spans stacks)", ("group", "primary")))
+        bad = message_errors(group.get("message", ""), params, GROUP_FIELDS)
+        if bad:
+            raise fail(CompileError(f"unknown placeholder {', '.join(bad)} (known: those of "
+                                    "message and {count} {resources} {scope})",
+                                    ("group", "message")))
     stages = data.get("stages")
     info = CheckInfo(
         id=data["id"],
@@ -177,10 +187,11 @@ def compile_policy(data, file: str, node=None) -> PolicyCheck:
         tags=tuple(data.get("tags") or ()),
         security_severity=data.get("security_severity"),
         stages=tuple(stages) if stages else None,
+        combine=dict(data["combine"]) if data.get("combine") else None,
     )
     return PolicyCheck(info, TypeSelector(data["resource_types"]), assertion, where, params,
                        data.get("unresolved", "fail"), data.get("cdk_internal", "report"),
-                       message, data)
+                       message, data, group)
 
 
 def load_policies(paths) -> list[PolicyCheck]:

@@ -144,7 +144,7 @@ class InSameApp(Assertion):
                     return Outcome(True)
         that = f" that satisfy ({self.where.describe()})" if self.where else ""
         return Outcome(False, self.message or (
-            f"the app ({_app_label(env.stack)}) has {n} {self.selector} resource(s){that}, "
+            f"the app ({app_label(env.stack)}) has {n} {self.selector} resource(s){that}, "
             f"expected at least {int(need)}"), None, self)
 
     def describe(self) -> str:
@@ -154,6 +154,9 @@ class InSameApp(Assertion):
         yield self
         if self.where:
             yield from self.where.walk()
+
+
+_DASHBOARDS = TypeSelector(["AWS::CloudWatch::Dashboard"])
 
 
 @dataclass
@@ -166,15 +169,20 @@ class DashboardShows(Assertion):
             src = e.source
             if src.type == "AWS::CloudWatch::Dashboard" and app_key(src.stack) == mine:
                 return Outcome(True)
-        return Outcome(False, self.message or (
-            f"no CloudWatch dashboard in the app ({_app_label(env.stack)}) shows this "
-            "resource"), None, self)
+        if self.message:
+            return Outcome(False, self.message, None, self)
+        dashboards = len(env.run.app_nodes(mine, _DASHBOARDS))
+        if not dashboards:
+            return Outcome(False, f"the app ({app_label(env.stack)}) has no CloudWatch "
+                                  "dashboard", None, self)
+        return Outcome(False, f"none of the {dashboards} CloudWatch dashboard(s) of the app "
+                              f"({app_label(env.stack)}) shows this resource", None, self)
 
     def describe(self) -> str:
         return "a dashboard of the app shows it"
 
 
-def _app_label(stack) -> str:
+def app_label(stack) -> str:
     root = stack
     while root.parent is not None:
         root = root.parent
