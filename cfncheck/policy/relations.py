@@ -188,6 +188,8 @@ def app_label(stack) -> str:
         root = root.parent
     if root.cdk_stages:
         return "CDK Stage " + "/".join(root.cdk_stages)
+    if root.assembly_dir is not None:  # the stacks of an app without CDK Stages
+        return f"cloud assembly {root.assembly_dir.name}"
     return root.template_rel or root.name
 
 
