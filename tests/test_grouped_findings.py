@@ -63,14 +63,25 @@ def test_untagged_stack_is_one_finding_naming_each_resource(tmp_path):
                          "them all")
 
 
-def test_tagged_stack_reports_the_resource_that_escapes_it(tmp_path):
+def test_resources_escaping_a_tagged_stack_are_one_finding_for_the_stack(tmp_path):
     tagged = {"Tags": [{"Key": "Environment", "Value": "prod"}, {"Key": "Owner", "Value": "x"}]}
     path = _template(tmp_path, {
         "A": {"Type": "AWS::SQS::Queue", "Properties": tagged},
-        "Escapes": _queue()})
+        "Escapes": _queue(), "AlsoEscapes": _queue()})
     (f,) = _tags(path)
-    assert (f.logical_id, f.related) == ("Escapes", [])
-    assert f.message.endswith("lacks required tags: missing tags Environment, Owner")
+    assert f.logical_id is None
+    assert [m["logical_id"] for m in f.related] == ["AlsoEscapes", "Escapes"]
+
+
+def test_when_none_pass_reports_each_failure_of_a_group_where_some_pass(tmp_path):
+    policy = compile_policy(dict(BASE_POLICY, group={"by": "stack", "when": "none_pass"}), "p")
+    has_x = {"Type": "AWS::SQS::Queue", "Properties": {"X": 1}}
+    mixed = _template(tmp_path, {"Ok": has_x, "Q1": _queue(), "Q2": _queue()}, name="m.json")
+    found = scan([mixed], Config(), checks=[policy], jobs=1).findings
+    assert sorted((f.logical_id, len(f.related)) for f in found) == [("Q1", 0), ("Q2", 0)]
+    failing = _template(tmp_path, {"Q1": _queue(), "Q2": _queue()}, name="f.json")
+    (f,) = scan([failing], Config(), checks=[policy], jobs=1).findings
+    assert (f.logical_id, [m["logical_id"] for m in f.related]) == (None, ["Q1", "Q2"])
 
 
 def test_fingerprint_ignores_members_and_lines(tmp_path):

@@ -6,7 +6,9 @@
 * ``references: {...}``: the reverse, resources this one references;
 * ``in_same_app: {type, where, count_gte}``: resources of ``type`` in the same CDK app unit
   (same cloud assembly and CDK Stage; for plain templates the same file);
-* ``dashboard_shows: true``: a CloudWatch dashboard of the same app unit shows this resource.
+* ``dashboard_shows: true``: a CloudWatch dashboard of the same app unit shows this resource;
+* ``construct_fqn: [GLOB, ...]``: the resource's construct or an ancestor has a matching
+  tree.json fqn (what created it).
 
 Every query is an index lookup on the graph (edges by node, resources by type), never a scan of
 all alarms per function; per-app type lists are built once per run.
@@ -14,6 +16,7 @@ all alarms per function; per-app type lists are built once per run.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,15 +174,40 @@ class DashboardShows(Assertion):
                 return Outcome(True)
         if self.message:
             return Outcome(False, self.message, None, self)
-        dashboards = len(env.run.app_nodes(mine, _DASHBOARDS))
+        dashboards = sorted(n.logical_id for n in env.run.app_nodes(mine, _DASHBOARDS))
         if not dashboards:
             return Outcome(False, f"the app ({app_label(env.stack)}) has no CloudWatch "
                                   "dashboard", None, self)
-        return Outcome(False, f"none of the {dashboards} CloudWatch dashboard(s) of the app "
-                              f"({app_label(env.stack)}) shows this resource", None, self)
+        names = ", ".join(dashboards[:3]) + (f" and {len(dashboards) - 3} more"
+                                              if len(dashboards) > 3 else "")
+        return Outcome(False, f"not shown by the app's CloudWatch dashboard"
+                              f"{'s' if len(dashboards) > 1 else ''} {names}", None, self)
 
     def describe(self) -> str:
         return "a dashboard of the app shows it"
+
+
+@dataclass
+class ConstructFqn(Assertion):
+    """``construct_fqn: [GLOB, ...]``: the resource's construct, or one of its ancestors, has a
+    tree.json fqn matching a glob (``aws-cdk-lib.triggers.TriggerFunction``): what created the
+    resource, from the assembly itself. False without tree.json."""
+
+    patterns: tuple
+
+    def evaluate(self, env: Env) -> Outcome:
+        stack = env.stack
+        path = stack.construct_path(env.node.logical_id)
+        tree = getattr(stack, "tree", None)
+        if path and tree is not None:
+            for _owner, fqn in tree.owner_fqns(path):
+                if any(fnmatch.fnmatchcase(fqn, p) for p in self.patterns):
+                    return Outcome(True)
+        return Outcome(False, f"no construct of {path or env.node.logical_id} has an fqn "
+                              f"matching {', '.join(self.patterns)}", None, self)
+
+    def describe(self) -> str:
+        return f"created by a construct {' or '.join(self.patterns)}"
 
 
 def app_label(stack) -> str:
@@ -239,9 +267,16 @@ def _dashboard_shows(raw, where: tuple, cc: CompileContext, spec: dict) -> Asser
     return DashboardShows(spec.get("message"))
 
 
+def _construct_fqn(raw, where: tuple, cc: CompileContext, spec: dict) -> Assertion:
+    if not (isinstance(raw, list) and raw and all(isinstance(p, str) and p for p in raw)):
+        raise CompileError("construct_fqn takes a list of fqn globs", where)
+    return ConstructFqn(tuple(raw))
+
+
 RELATIONS = {
     "referenced_by": _related("referenced_by"),
     "references": _related("references"),
     "in_same_app": _in_same_app,
     "dashboard_shows": _dashboard_shows,
+    "construct_fqn": _construct_fqn,
 }

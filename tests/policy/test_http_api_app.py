@@ -46,8 +46,8 @@ def test_messages_name_the_missing_metrics_and_the_group():
         "AWS/ApiGateway, dimension ApiId) references the API; no alarm on 5xx (namespace "
         "AWS/ApiGateway, dimension ApiId) references the API")
     assert by["CC-DASH-001", "AlarmedFD593CB8"].message == (
-        "3 function(s) and API(s) of cloud assembly cdk.out are on no CloudWatch dashboard: "
-        "the app (cloud assembly cdk.out) has no CloudWatch dashboard")
+        "3 function(s) and API(s) of cloud assembly cdk.out are not on a CloudWatch "
+        "dashboard: the app (cloud assembly cdk.out) has no CloudWatch dashboard")
     tags = by["CC-TAG-001", None]
     assert tags.message == ("2 taggable resource(s) of stack Untagged lack required tags "
                             "(missing tags Environment, Owner); one tags= on the stack fixes "

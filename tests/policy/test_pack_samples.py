@@ -253,7 +253,7 @@ def test_relationship_findings_name_the_missing_link():
     key = _one("CC-APIGW-004", "Dev/Api", STAGE_RES)
     assert "UsagePlanKey" in key.message
     dash = _one("CC-DASH-001", "Dev/Api", "OrdersApi48294D44")
-    assert dash.message == ("4 function(s) and API(s) of CDK Stage Dev are on no CloudWatch "
+    assert dash.message == ("4 function(s) and API(s) of CDK Stage Dev are not on a CloudWatch "
                             "dashboard: the app (CDK Stage Dev) has no CloudWatch dashboard")
 
 
