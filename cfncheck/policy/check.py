@@ -149,6 +149,10 @@ class PolicyCheck:
                                                  "{reason}"
         message = self.format_message(state, first, reason, template, {
             "count": len(members), "resources": shown, "scope": scope})
+        internal = [classify(n.stack, n.logical_id) for n, _ in members]
+        if all(internal):  # say who created them, as a single finding would
+            reasons = "; ".join(dict.fromkeys(i.reason for i in internal))
+            message += f" (CDK-generated resources: {reasons})"
         severities = [v.hit.severity or self.info.severity for _, v in members]
         # the group is as severe as its most severe member (CDK-generated ones may be info)
         severity = max(severities, key=lambda s: {"error": 3, "warning": 2, "info": 1}[s])

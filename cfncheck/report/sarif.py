@@ -173,6 +173,8 @@ def _result(f, info, rule_index: int, locator: Locator) -> dict:
     }
     if f.severity != info.severity:
         out["properties"]["severityOverride"] = f.severity
+    if f.covers:  # a merged finding: the other checks it stands for
+        out["properties"]["covers"] = [c["rule_id"] for c in f.covers]
     if f.suppressed:
         s = f.suppressed
         sup = {"kind": "inSource" if s.source in IN_SOURCE else "external",

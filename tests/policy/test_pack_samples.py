@@ -266,6 +266,9 @@ def test_tag_severity_for_cdk_internals():
     assert sorted(tags) == [("Dev/Api", "info"), ("Dev/Api", "warning"),
                             ("Prod/Api", "warning")]
     assert {m["logical_id"] for m in tags["Dev/Api", "info"].related} <= TAG_INTERNAL
+    assert tags["Dev/Api", "info"].message.endswith(
+        "one tags= on the stack fixes them all (CDK-generated resources: CDK's "
+        "auto-delete-objects provider (created by auto_delete_objects=True))")
     assert tags["Dev/Api", "warning"].message == (
         "25 taggable resource(s) of stack Dev/Api lack required tags (missing tag Owner); one "
         "tags= on the stack fixes them all")
