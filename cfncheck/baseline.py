@@ -102,6 +102,9 @@ def apply_baseline(result, path: str | Path) -> None:
         # for (a new missing part is a new defect)
         wanted = [f.fingerprint, *(c["fingerprint"] for c in f.covers)]
         known = wanted if all(remaining[fp] > 0 for fp in wanted) else []
+        members = [m.get("fingerprint") for m in f.related]
+        if not known and members and all(fp and remaining[fp] > 0 for fp in members):
+            known = members  # a baseline from before the check grouped: every member in it
         if known:
             for fp in known:
                 remaining[fp] -= 1

@@ -48,8 +48,9 @@ class Hit:
     key: str = ""  # discriminator for the fingerprint (e.g. property path, statement index)
     severity: str | None = None  # overrides the check's severity (e.g. lower for CDK internals)
     remediation: str | None = None
-    #: a grouped finding: every affected resource as (stack, logical id); the hit's own
-    #: stack/logical_id is the group's primary location (logical_id None = the stack itself)
+    #: a grouped finding: every affected resource as (stack, logical id) or (stack, logical
+    #: id, key its own hit would have); the hit's own stack/logical_id is the group's primary
+    #: location (logical_id None = the stack itself) and its key names the group
     related: tuple = ()
 
 

@@ -18,7 +18,7 @@ from .assembly import LoadResult, Stack, load
 from .checks import Check, CheckInfo, Hit, ScanContext
 from .config import Config
 from .errors import InputError
-from .findings import SEVERITY_RANK, Finding, at_or_above
+from .findings import SEVERITY_RANK, Finding, at_or_above, resource_fingerprint
 from .graph import Graph
 from .stages import UNKNOWN, assign_stages
 
@@ -137,18 +137,26 @@ def to_finding(info: CheckInfo, hit: Hit, config: Config) -> Finding:
         key=hit.key,
         docs_url=info.docs_url,
         category=info.category,
-        related=[related_location(s, lid) for s, lid in hit.related],
+        related=[related_location(info, *member) for member in hit.related],
     )
 
 
-def related_location(stack: Stack, logical_id: str | None) -> dict:
-    """One affected resource of a grouped finding, located like a primary location."""
+def related_location(info: CheckInfo, stack: Stack, logical_id: str | None,
+                     key: str | None = None) -> dict:
+    """One affected resource of a grouped finding, located like a primary location. With the
+    ``key`` its own finding would have had, ``fingerprint`` is that finding's fingerprint
+    (baselines recorded before the check grouped its findings match through it)."""
     res = stack.resources.get(logical_id) if logical_id else None
     rtype = res.get("Type") if isinstance(res, dict) else None
     line, _ = stack.template.locate(("Resources", logical_id) if logical_id else ("Resources",))
-    return {"logical_id": logical_id, "resource_type": rtype if isinstance(rtype, str) else None,
-            "construct_path": stack.construct_path(logical_id) if logical_id else None,
-            "stack": stack.name, "file": display_path(stack.template.path), "line": line}
+    cpath = stack.construct_path(logical_id) if logical_id else None
+    out = {"logical_id": logical_id, "resource_type": rtype if isinstance(rtype, str) else None,
+           "construct_path": cpath, "stack": stack.name,
+           "file": display_path(stack.template.path), "line": line}
+    if key is not None:
+        out["fingerprint"] = resource_fingerprint(info.id, stack.assembly_path, stack.name,
+                                                  cpath, logical_id, key)
+    return out
 
 
 def merge_families(findings: list[Finding], infos: list[CheckInfo]) -> list[Finding]:

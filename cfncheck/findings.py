@@ -92,14 +92,23 @@ class Finding:
 
 
 def compute_fingerprint(f: Finding) -> str:
-    where = f.construct_path or f.logical_id or ""
-    parts = [f.rule_id, f.assembly_path, _stack_identity(f), where, f.key]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    if f.related:  # a group: its key names the scope and the failure, not the members
+        return _hash([f.rule_id, f.assembly_path, "group", f.key])
+    return resource_fingerprint(f.rule_id, f.assembly_path, f.stack, f.construct_path,
+                                f.logical_id, f.key)
 
 
-def _stack_identity(f: Finding) -> str:
+def resource_fingerprint(rule_id: str, assembly_path: str, stack: str,
+                         construct_path: str | None, logical_id: str | None, key: str) -> str:
+    """The fingerprint of a finding on one resource (also what each member of a grouped
+    finding would have on its own: baselines written before grouping match through it)."""
     # The construct path already contains the stack path; without one, the stack name does.
-    return "" if f.construct_path else f.stack
+    where = construct_path or logical_id or ""
+    return _hash([rule_id, assembly_path, "" if construct_path else stack, where, key])
+
+
+def _hash(parts: list[str]) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
 def at_or_above(severity: str, threshold: str) -> bool:

@@ -171,6 +171,33 @@ def test_baseline_matches_a_merged_finding_only_with_every_part(tmp_path):
     assert again.findings[0].suppressed is None
 
 
+def test_baseline_from_before_grouping_matches_the_group(tmp_path):
+    import yaml
+
+    from cfncheck.policy.loader import builtin_dir
+
+    spec = yaml.safe_load((builtin_dir() / "general" / "required_tags.yaml").read_text())
+    spec.pop("group")
+    ungrouped = compile_policy(spec, "required_tags.yaml")  # the check as it was before
+    path = _template(tmp_path, {"A": _queue(), "B": _queue()})
+    old = scan([path], Config(), checks=[ungrouped], jobs=1)
+    assert [f.logical_id for f in old.findings] == ["A", "B"]
+    (tmp_path / "old.json").write_text(create_baseline(old))
+    grouped = scan([path], Config(), checks=[c for c in collect_checks(Config())
+                                             if c.info.id == "CC-TAG-001"], jobs=1)
+    (f,) = grouped.findings
+    assert [m["fingerprint"] for m in f.related] == [g.fingerprint for g in old.findings]
+    apply_baseline(grouped, tmp_path / "old.json")
+    assert f.suppressed.source == "baseline"
+    assert grouped.baseline["stale"] == 0
+    # a resource the old baseline did not have makes the group new
+    path = _template(tmp_path, {"A": _queue(), "B": _queue(), "C": _queue()})
+    grouped = scan([path], Config(), checks=[c for c in collect_checks(Config())
+                                             if c.info.id == "CC-TAG-001"], jobs=1)
+    apply_baseline(grouped, tmp_path / "old.json")
+    assert grouped.findings[0].suppressed is None
+
+
 class StageRule:
     """A Python rule reporting one grouped finding (the Hit.related interface)."""
 

@@ -158,7 +158,7 @@ class PolicyCheck:
         severity = max(severities, key=lambda s: {"error": 3, "warning": 2, "info": 1}[s])
         return Hit(stack, lid, path, message, key=f"group:{by}:{_scope_text(key)}:{reason}",
                    severity=None if severity == self.info.severity else severity,
-                   related=tuple((n.stack, n.logical_id) for n, _ in members))
+                   related=tuple((n.stack, n.logical_id, v.hit.key) for n, v in members))
 
     def applies_to(self, node) -> bool:
         t = node.type
