@@ -18,7 +18,8 @@ from ..checks import CheckInfo, Hit, ScanContext
 from .evaluate import Assertion, Env, SkipResource
 from .groups import TypeSelector
 from .paths import path_text
-from .relations import app_key, app_label
+from .relations import _app_label as app_label
+from .relations import app_key
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

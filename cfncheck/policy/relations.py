@@ -147,7 +147,7 @@ class InSameApp(Assertion):
                     return Outcome(True)
         that = f" that satisfy ({self.where.describe()})" if self.where else ""
         return Outcome(False, self.message or (
-            f"the app ({app_label(env.stack)}) has {n} {self.selector} resource(s){that}, "
+            f"the app ({_app_label(env.stack)}) has {n} {self.selector} resource(s){that}, "
             f"expected at least {int(need)}"), None, self)
 
     def describe(self) -> str:
@@ -176,7 +176,7 @@ class DashboardShows(Assertion):
             return Outcome(False, self.message, None, self)
         # (stable texts: a grouped finding's fingerprint includes its reason)
         if not env.run.app_nodes(mine, _DASHBOARDS):
-            return Outcome(False, f"the app ({app_label(env.stack)}) has no CloudWatch "
+            return Outcome(False, f"the app ({_app_label(env.stack)}) has no CloudWatch "
                                   "dashboard", None, self)
         return Outcome(False, "not shown by any of the app's CloudWatch dashboards", None, self)
 
@@ -207,7 +207,7 @@ class ConstructFqn(Assertion):
         return f"created by a construct {' or '.join(self.patterns)}"
 
 
-def app_label(stack) -> str:
+def _app_label(stack) -> str:
     root = stack
     while root.parent is not None:
         root = root.parent
