@@ -229,6 +229,9 @@ def test_python_rule_related_in_json_and_sarif(grouped_result):
     sarif = json.loads(render("sarif", grouped_result, opts))
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(sarif)
     (res,) = sarif["runs"][0]["results"]
+    assert res["locations"][0]["logicalLocations"] == [
+        {"name": "stack.template.json", "fullyQualifiedName": "stack.template.json",
+         "kind": "module"}]
     related = res["relatedLocations"]
     assert [r["id"] for r in related] == [1, 2, 3, 4]
     assert [r["logicalLocations"][0]["name"] for r in related] == ["A", "B", "C", "D"]

@@ -154,6 +154,9 @@ def _result(f, info, rule_index: int, locator: Locator) -> dict:
                    "fullyQualifiedName": f.construct_path or f"{f.stack}/{f.logical_id}",
                    "kind": "resource"}
         location["logicalLocations"] = [logical]
+    elif f.related and f.stack:  # a stack's grouped finding: the stack is its location
+        location["logicalLocations"] = [{"name": f.stack.rsplit("/", 1)[-1],
+                                         "fullyQualifiedName": f.stack, "kind": "module"}]
     out = {
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
