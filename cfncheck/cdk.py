@@ -88,6 +88,10 @@ _INTERFACES = tuple(i for i in (IPolicyValidationPluginBeta1, IPolicyValidationP
 # suppress()
 
 
+#: a check id (CC-S3-001, W9101, ACME-SQS-001) or a glob of them (CC-IAM-*, W91*)
+_ID_GLOB = re.compile(r"^[A-Z*?\[][A-Z0-9_*?\[\]-]*$")
+
+
 def suppress(construct, rule_id: str, reason: str, expires: str | None = None, *,
              apply_to_children: bool = False) -> None:
     """Accept a finding of ``rule_id`` on ``construct`` with a ``reason`` (required).
@@ -100,6 +104,11 @@ def suppress(construct, rule_id: str, reason: str, expires: str | None = None, *
     """
     if not isinstance(rule_id, str) or not rule_id.strip():
         raise ValueError("suppress(): rule_id must be a non-empty check id such as 'CC-S3-001'")
+    if not _ID_GLOB.match(rule_id.strip()):
+        hint = f" (did you mean {rule_id.strip().upper()}?)" \
+            if _ID_GLOB.match(rule_id.strip().upper()) else ""
+        raise ValueError(f"suppress(): {rule_id!r} is not a check id or glob: ids are upper "
+                         f"case, such as 'CC-S3-001', 'W9101' or 'CC-IAM-*'{hint}")
     if not isinstance(reason, str) or not reason.strip():
         raise ValueError(f"suppress(): a reason is required to suppress {rule_id} "
                          "(say why the finding is accepted)")
@@ -232,6 +241,7 @@ class CfncheckPlugin:
         self.last_result = result
         selected = _selected_stacks(result.stacks, wanted)
         by_key = {(s.template_rel, s.name): s for s in result.stacks}
+        by_name = {s.name: s for s in result.stacks}
         repo_root = Path(self._repo_root) if self._repo_root else _git_root(Path.cwd())
         app_dir = _app_dir()
         mine = [f for f in result.findings if by_key.get((f.template, f.stack)) in selected]
@@ -252,7 +262,7 @@ class CfncheckPlugin:
 
                 f.source_location = source_location(stack, f.construct_path, repo_root,
                                                     app_dir=app_dir)
-            violations.append(_violation(f, stack, first=f.rule_id not in
+            violations.append(_violation(f, stack, by_name, first=f.rule_id not in
                                          {v["rule_name"] for v in violations}))
             shown.append(f)
         mine_ids = {id(f) for f in mine}
@@ -330,7 +340,7 @@ def _closing(summary: str) -> None:
     _CLOSING.append(one_line(summary))
 
 
-def _violation(f, stack, first: bool = True) -> dict:
+def _violation(f, stack, stacks: dict | None = None, first: bool = True) -> dict:
     from .report import first_paragraph
 
     path = list(f.path)
@@ -356,13 +366,26 @@ def _violation(f, stack, first: bool = True) -> dict:
         "fix": (printable_prose(f.remediation) or None) if first else None,
         "severity": f.severity,
         "rule_metadata": {k: one_line(v) for k, v in meta.items()},
-        "resource": {
-            "resource_logical_id": f.logical_id or "",
-            "template_path": str(stack.template.path.resolve()),
-            "locations": [location] if location else [],
-            "construct_path": f.construct_path,
-        },
+        "resources": _violating_resources(f, stack, location, stacks or {}),
     }
+
+
+def _violating_resources(f, stack, location: str, stacks: dict) -> list[dict]:
+    """The finding's resource; for a grouped finding each affected resource (CDK lists them
+    under the one violation)."""
+    if not f.related:
+        return [{"resource_logical_id": f.logical_id or "",
+                 "template_path": str(stack.template.path.resolve()),
+                 "locations": [location] if location else [],
+                 "construct_path": f.construct_path}]
+    out = []
+    for m in f.related:
+        member_stack = stacks.get(m.get("stack"), stack)
+        out.append({"resource_logical_id": m.get("logical_id") or "",
+                    "template_path": str(member_stack.template.path.resolve()),
+                    "locations": [],
+                    "construct_path": m.get("construct_path")})
+    return out
 
 
 def _to_cdk(report: dict, modern: bool):
@@ -376,14 +399,17 @@ def _to_cdk(report: dict, modern: bool):
                                                    PolicyViolatingResourceBeta1)
     violations = []
     for v in report["violations"]:
-        res = dict(v["resource"])
-        cp = res.pop("construct_path")
-        if modern and cp:
-            res["construct_path"] = cp
+        resources = []
+        for raw in v["resources"]:
+            res = dict(raw)
+            cp = res.pop("construct_path")
+            if modern and cp:
+                res["construct_path"] = cp
+            resources.append(resource_cls(**res))
         violations.append(violation_cls(
             rule_name=v["rule_name"], description=v["description"], fix=v["fix"],
             severity=v["severity"], rule_metadata=v["rule_metadata"],
-            violating_resources=[resource_cls(**res)]))
+            violating_resources=resources))
     return report_cls(success=report["success"], violations=violations,
                       metadata=report["metadata"], plugin_version=__version__)
 

@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from ..escape import guard_line_starts, printable
-from . import first_paragraph, rule_infos
+from . import first_paragraph, related_summary, rule_infos
 
 ESCAPE = printable
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -122,6 +122,8 @@ def _details(f, info) -> str:
         lines.append(f"resource: {f.logical_id} ({f.resource_type or '?'})")
     if f.construct_path:
         lines.append(f"construct: {f.construct_path}")
+    if f.related:
+        lines.append(related_summary(f))
     if f.remediation:
         lines.append(f"fix: {first_paragraph(f.remediation)}")
     if f.docs_url:

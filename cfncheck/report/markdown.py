@@ -26,7 +26,7 @@ from collections import Counter
 from urllib.parse import quote
 
 from ..escape import printable
-from . import active, first_paragraph, severity_counts, stack_rows, suppressed
+from . import active, first_paragraph, related_summary, severity_counts, stack_rows, suppressed
 from .locations import Locator
 from .text import counts_text
 
@@ -157,7 +157,7 @@ def render(result, options) -> str:
                    "| Severity | Check | Resource | Finding | Fix | Location |",
                    "| --- | --- | --- | --- | --- | --- |"],
                   [f"| {ICONS[f.severity]} {f.severity} | {code(f.rule_id)} | {_resource(f)} | "
-                   f"**{cell(f.title)}**: {cell(f.message)} | "
+                   f"**{cell(f.title)}**: {cell(f.message)}{_related(f)} | "
                    f"{cell(first_paragraph(f.remediation))} | "
                    f"{_where(f, locator, link_base)} |" for f in items],
                   ["", "</details>", ""])
@@ -192,6 +192,10 @@ def render(result, options) -> str:
     if doc.truncated:
         out = out + [TRUNCATED, ""]
     return "\n".join(out) + "\n"
+
+
+def _related(f) -> str:
+    return f" ({cell(related_summary(f))})" if f.related else ""
 
 
 def _resource(f) -> str:
