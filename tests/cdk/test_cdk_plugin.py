@@ -214,7 +214,7 @@ def test_printed_report_is_one_line_per_violation_with_each_fix_once(synths):
     assert severities == sorted(severities, key=["error", "warning", "info"].index)
     # a closing count after CDK's report
     summary = rep["metadata"]["summary"]
-    assert summary.startswith(f"cfncheck: {len(rows)} findings (")
+    assert summary.startswith(f"cfncheck: {len(rep['violations'])} findings (")
     assert f"of {len(rules)} checks in " in summary
     assert d["stderr"].rstrip().splitlines()[-1] == summary
 
