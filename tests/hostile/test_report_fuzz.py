@@ -8,7 +8,8 @@ format's invariants:
 * junit: parseable XML; json, sarif: valid JSON, UTF-8 encodable;
 * markdown: no image, no link but ours, no HTML but ours, no raw control character, < 1 MiB.
 
-Fields are filled generically from the dataclass (a field added to Finding later is fuzzed too).
+String fields are filled generically from the dataclass (a string field added to Finding later is
+fuzzed too), and so are the related locations of a grouped finding.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ def results(draw):
         values["rule_id"] = values["rule_id"] or f"R{i}"
         sup = Suppression(draw(evil), draw(evil), draw(st.one_of(st.none(), evil))) \
             if draw(st.booleans()) else None
+        values["related"] = [{"logical_id": draw(evil), "resource_type": draw(evil),
+                              "construct_path": draw(evil), "stack": draw(evil),
+                              "file": draw(evil), "line": 2}
+                             for _ in range(draw(st.integers(0, 3)))]
         findings.append(Finding(severity=draw(st.sampled_from(["error", "warning", "info"])),
                                 line=draw(st.integers(0, 5)), column=1, suppressed=sup,
                                 path=("Resources", draw(evil)),
