@@ -117,23 +117,18 @@ class PolicyCheck:
 
     def run(self, ctx: ScanContext) -> Iterable[Hit]:
         state = RunState(ctx, self)
+        root_cause = RootCause(self, ctx)
+        for node in self._nodes(ctx):
+            v = self.verdict(state, node)
+            if v.hit is not None and root_cause.keep(node, v.hit):
+                yield v.hit
+
+    def _nodes(self, ctx: ScanContext):
         stages = self.info.stages
-        running = getattr(ctx, "check_ids", None) or frozenset()
-        over = [(p, w) for p, w in self.superseded_by if p.info.id in running]
-        under = [(p, w) for p, w in self.absorbs if p.info.id in running]
-        states: dict = {}
         for t in self.selector.types_in(ctx.graph.by_type):
             for node in ctx.graph.resources(t):
-                if stages is not None and node.stack.stage not in stages:
-                    continue
-                v = self.verdict(state, node)
-                if v.hit is None:
-                    continue
-                if over and any(_fails(p, ctx, states, node) for p in over):
-                    continue  # reported once, by the policy that supersedes this one
-                if under:
-                    _absorb(self, v.hit, under, ctx, states, node)
-                yield v.hit
+                if stages is None or node.stack.stage in stages:
+                    yield node
 
     def applies_to(self, node) -> bool:
         t = node.type
@@ -224,45 +219,54 @@ class PolicyCheck:
         return PLACEHOLDER.sub(sub, text).replace("\x00", "{").replace("\x01", "}")
 
 
-def _state(p: PolicyCheck, ctx: ScanContext, states: dict) -> RunState:
-    st = states.get(p.info.id)
-    if st is None:
-        st = states[p.info.id] = RunState(ctx, p)
-    return st
+class RootCause:
+    """``supersedes`` within one run: one root cause, one finding. A finding of this policy is
+    dropped when a policy that supersedes it (and runs) fails on the same resource; a finding
+    of a superseding policy names the failures of the policies it supersedes there and takes
+    the highest severity. Policies not in the run (``ctx.check_ids``) are ignored."""
 
+    def __init__(self, policy: PolicyCheck, ctx: ScanContext):
+        running = getattr(ctx, "check_ids", None) or frozenset()
+        self.policy, self.ctx = policy, ctx
+        self.over = [(p, w) for p, w in policy.superseded_by if p.info.id in running]
+        self.under = [(p, w) for p, w in policy.absorbs if p.info.id in running]
+        self.states: dict = {}
 
-def _applies(p: PolicyCheck, when, ctx: ScanContext, states: dict, node) -> bool:
-    """Whether the supersession condition ``when`` (``p``'s assertion) holds for ``node``."""
-    if when is None:
+    def keep(self, node, hit: Hit) -> bool:
+        if any(self._applies(p, when, node) and self._verdict(p, node).status == FAIL
+               for p, when in self.over):
+            return False  # reported once, by the policy that supersedes this one
+        own = self.policy.severity_of(hit)
+        for p, when in self.under:
+            if not self._applies(self.policy, when, node):
+                continue
+            v = self._verdict(p, node)
+            if v.status != FAIL or v.hit is None:
+                continue
+            hit.message += f"; also {p.info.id} ({p.info.title}): {v.reason}"
+            theirs = p.severity_of(v.hit)
+            if _RANK[theirs] > _RANK[own]:
+                hit.severity = own = theirs
         return True
-    env = Env(node, node.resource, _state(p, ctx, states), p.unresolved)
-    try:
-        return when.evaluate(env).ok
-    except SkipResource:
-        return False
 
+    def _state(self, p: PolicyCheck) -> RunState:
+        st = self.states.get(p.info.id)
+        if st is None:
+            st = self.states[p.info.id] = RunState(self.ctx, p)
+        return st
 
-def _fails(pair: tuple, ctx: ScanContext, states: dict, node) -> bool:
-    p, when = pair
-    return (_applies(p, when, ctx, states, node)
-            and p.verdict(_state(p, ctx, states), node).status == FAIL)
+    def _verdict(self, p: PolicyCheck, node) -> Verdict:
+        return p.verdict(self._state(p), node)
 
-
-def _absorb(policy: PolicyCheck, hit: Hit, others: list[PolicyCheck], ctx: ScanContext,
-            states: dict, node) -> None:
-    """Name the superseded policies' failures on the same resource in ``hit`` (which takes
-    the highest severity of them)."""
-    own = policy.severity_of(hit)
-    for p, when in others:
-        if not _applies(policy, when, ctx, states, node):
-            continue
-        v = p.verdict(_state(p, ctx, states), node)
-        if v.status != FAIL or v.hit is None:
-            continue
-        hit.message += f"; also {p.info.id} ({p.info.title}): {v.reason}"
-        theirs = p.severity_of(v.hit)
-        if _RANK[theirs] > _RANK[own]:
-            hit.severity = own = theirs
+    def _applies(self, p: PolicyCheck, when, node) -> bool:
+        """Whether the supersession condition ``when`` (``p``'s assertion) holds for ``node``."""
+        if when is None:
+            return True
+        env = Env(node, node.resource, self._state(p), p.unresolved)
+        try:
+            return when.evaluate(env).ok
+        except SkipResource:
+            return False
 
 
 def referrers_text(graph, node, rtype: str) -> str:
