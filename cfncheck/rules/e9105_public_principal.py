@@ -7,7 +7,7 @@ from typing import Iterable
 
 from .. import iam
 from ..checks import Hit, ScanContext
-from . import _base
+from . import _base, _iam
 
 _PERMISSION_KEYS = ("SourceArn", "SourceAccount", "PrincipalOrgID")
 _SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
@@ -72,7 +72,7 @@ class PublicPrincipal(_base.CfncheckRule):
                     continue
                 if iam.restricting_conditions(stmt):
                     continue
-                severity, suffix = _base.cdk_internal(stack, doc.logical_id)
+                severity, suffix = _iam.statement_origin(stack, doc, stmt)
                 conds = [k for _, k, _ in stmt.condition_keys()]
                 cond_note = (f" (its condition keys {', '.join(conds)} do not restrict the "
                              "caller)" if conds else "")
@@ -91,12 +91,12 @@ class PublicPrincipal(_base.CfncheckRule):
             if rtype == "AWS::Lambda::Permission" and props.get("Principal") == "*":
                 if any(props.get(k) not in (None, "", "*") for k in _PERMISSION_KEYS):
                     continue
-                url = props.get("FunctionUrlAuthType") == "NONE"
-                what = ("a public function URL (FunctionUrlAuthType NONE)" if url
-                        else f"{props.get('Action', 'lambda:InvokeFunction')} to anyone")
+                what = _public_permission(stack, props)
+                if what is None:
+                    continue
                 severity, suffix = _base.cdk_internal(stack, lid)
                 yield Hit(stack, lid, ("Resources", lid, "Properties", "Principal"),
-                          f"AWS::Lambda::Permission {lid} grants {what}: Principal \"*\" "
+                          f"AWS::Lambda::Permission {lid} {what}: Principal \"*\" "
                           f"without SourceArn, SourceAccount or PrincipalOrgID{suffix}",
                           key="permission", severity=severity)
             elif rtype == "AWS::Lambda::Permission" and _service(props.get("Principal")):
@@ -110,6 +110,52 @@ class PublicPrincipal(_base.CfncheckRule):
                           f"AWS::Lambda::LayerVersionPermission {lid} shares the layer with "
                           f"every AWS account (Principal \"*\" without OrganizationId){suffix}",
                           key="layer-permission", severity=severity)
+
+
+def _public_permission(stack, props: dict) -> str | None:
+    """What a Lambda permission with Principal "*" grants, or None when the function URL
+    decides it.
+
+    A permission scoped to function-URL calls (``FunctionUrlAuthType``, or CDK's second
+    permission with ``InvokedViaFunctionUrl: true``) opens only the URL: with AuthType NONE
+    that is the URL's finding (CC-LAMBDA-004), with no URL in the template there is nothing
+    to judge here. Only an AWS_IAM URL makes it this rule's: then any AWS account's
+    principals may call it."""
+    auth = props.get("FunctionUrlAuthType")
+    via_url = str(props.get("InvokedViaFunctionUrl", "")).lower() == "true"
+    if auth is None and not via_url:
+        return f"grants {props.get('Action', 'lambda:InvokeFunction')} to anyone"
+    if auth is not None:
+        auths = set(iam.resolve_patterns(auth))
+    else:
+        auths = _url_auth_types(stack, props.get("FunctionName"))
+    if "AWS_IAM" not in auths:
+        return None
+    return ("lets principals of every AWS account invoke the function through its AWS_IAM "
+            "function URL")
+
+
+def _url_auth_types(stack, function_name) -> set[str]:
+    """AuthType values of the template's function URLs that target a function."""
+    targets = {_logical(p) for p in iam.resolve_patterns(function_name)} - {None}
+    out: set[str] = set()
+    for res in stack.resources.values():
+        if not isinstance(res, dict) or res.get("Type") != "AWS::Lambda::Url":
+            continue
+        props = res.get("Properties")
+        if not isinstance(props, dict):
+            continue
+        if {_logical(p) for p in iam.resolve_patterns(props.get("TargetFunctionArn"))} \
+                & targets:
+            out.update(iam.resolve_patterns(props.get("AuthType")))
+    return out
+
+
+def _logical(pattern: str) -> str | None:
+    """``${Fn.Arn}`` / ``${Fn}`` -> ``Fn``; a literal name or ARN stays as it is."""
+    if pattern.startswith("${") and pattern.endswith("}") and "::" not in pattern:
+        return pattern[2:-1].split(".", 1)[0]
+    return pattern or None
 
 
 def _service(principal) -> str | None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Iterable
 
 from .. import iam
 from ..checks import Hit, ScanContext
-from . import _base
+from . import _base, _iam
 
 
 class WildcardActions(_base.CfncheckRule):
@@ -54,20 +53,21 @@ class WildcardActions(_base.CfncheckRule):
     }
 
     def check(self, stack, ctx: ScanContext) -> Iterable[Hit]:
-        allow = [p.lower() for p in self.param(ctx, stack, "allow") or []]
+        allow = self.param(ctx, stack, "allow") or []
         own_account = iam.stack_account(stack)
+        e9104 = ctx.config.enabled("E9104")
         for doc in iam.policy_documents(stack):
             for stmt in doc.statements:
                 if not stmt.allow or not stmt.actions:
                     continue
                 if doc.service == "kms" and _kms_root_delegation(stmt, own_account):
                     continue
-                offending = [d for a in stmt.actions
-                             if not any(fnmatch.fnmatchcase(a.lower(), p) for p in allow)
-                             for d in [iam.broad_wildcard(a)] if d]
+                if e9104 and iam.passrole_on_all_roles(doc, stmt)[0]:
+                    continue  # E9104's finding, which names these wildcards
+                offending = iam.broad_wildcards(stmt, allow)
                 if not offending:
                     continue
-                severity, suffix = _base.cdk_internal(stack, doc.logical_id)
+                severity, suffix = _iam.statement_origin(stack, doc, stmt)
                 resources = iam.summarize(stmt.resources or ["(none)"], 4)
                 yield Hit(
                     stack, doc.logical_id, stmt.path,

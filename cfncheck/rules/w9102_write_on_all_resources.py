@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Iterable
 
 from .. import iam
 from ..checks import Hit, ScanContext
-from . import _base
+from . import _base, _iam
 
 
 class WriteOnAllResources(_base.CfncheckRule):
@@ -56,8 +55,8 @@ class WriteOnAllResources(_base.CfncheckRule):
     def check(self, stack, ctx: ScanContext) -> Iterable[Hit]:
         allow = {a.lower() for a in self.param(ctx, stack, "allow") or []}
         w9101 = ctx.config.enabled("W9101")
-        w9101_allow = [p.lower() for p in ctx.parameter("W9101", "allow", stack.stage, [])
-                       or []]
+        w9101_allow = ctx.parameter("W9101", "allow", stack.stage, []) or []
+        e9104 = ctx.config.enabled("E9104")
         for doc in iam.policy_documents(stack):
             if doc.kind != "identity":
                 continue
@@ -67,18 +66,21 @@ class WriteOnAllResources(_base.CfncheckRule):
                 wide = [r for r in stmt.resources if iam.is_all_resources(r)]
                 if not wide or iam.scoping_conditions(stmt):
                     continue
+                # one statement, one finding: E9104 (iam:PassRole on every role), else W9101
+                # (too-broad wildcards) reports the statement
+                if e9104 and iam.passrole_on_all_roles(doc, stmt)[0]:
+                    continue
+                if w9101 and iam.broad_wildcards(stmt, w9101_allow):
+                    continue
                 found: dict[str, str] = {}
                 for action in stmt.actions:
-                    if w9101 and iam.broad_wildcard(action) and not any(
-                            fnmatch.fnmatchcase(action.lower(), p) for p in w9101_allow):
-                        continue  # W9101's finding
                     for info in iam.expand(action):
                         if info.writes and info.resource_level \
                                 and info.name.lower() not in allow:
                             found.setdefault(info.name, info.access_level.lower())
                 if not found:
                     continue
-                severity, suffix = _base.cdk_internal(stack, doc.logical_id)
+                severity, suffix = _iam.statement_origin(stack, doc, stmt)
                 order = {"permissions management": 0, "tagging": 2}
                 ranked = sorted(found.items(), key=lambda kv: order.get(kv[1], 1))
                 names = [f"{n} ({lvl})" for n, lvl in ranked]

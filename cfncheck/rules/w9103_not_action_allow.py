@@ -6,7 +6,7 @@ from typing import Iterable
 
 from .. import iam
 from ..checks import Hit, ScanContext
-from . import _base
+from . import _base, _iam
 
 
 class NotActionAllow(_base.CfncheckRule):
@@ -51,7 +51,7 @@ class NotActionAllow(_base.CfncheckRule):
                     used.append("NotPrincipal")
                 if not used:
                     continue
-                severity, suffix = _base.cdk_internal(stack, doc.logical_id)
+                severity, suffix = _iam.statement_origin(stack, doc, stmt)
                 yield Hit(
                     stack, doc.logical_id, stmt.path,
                     f"{doc.resource_type} {doc.logical_id} {iam.doc_label(doc)} "

@@ -74,13 +74,14 @@ def test_lambda_permissions(tmp_path):
                               "Principal": "*"}},
     )
     found = run_rule(PublicPrincipal, tpl, tmp_path)
+    # the function-URL permission opens only unauthenticated URL calls: the URL's AuthType
+    # NONE is CC-LAMBDA-004's finding, on the URL
     assert [(f.logical_id, f.path[-1]) for f in found] == [
-        ("Open", "Principal"), ("Url", "Principal"), ("Layer", "Principal")]
+        ("Open", "Principal"), ("Layer", "Principal")]
     assert found[0].message == ("AWS::Lambda::Permission Open grants lambda:InvokeFunction to "
                                 "anyone: Principal \"*\" without SourceArn, SourceAccount or "
                                 "PrincipalOrgID")
-    assert "a public function URL (FunctionUrlAuthType NONE)" in found[1].message
-    assert "shares the layer with every AWS account" in found[2].message
+    assert "shares the layer with every AWS account" in found[1].message
 
 
 def test_cfn_lint(cfnlint_matches):
