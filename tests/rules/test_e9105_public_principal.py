@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cfncheck.rules.e9105_public_principal import PublicPrincipal
 from tests.rules.helpers import FIXED, PLAIN, PROD_API, only, policy, resources, run_rule
+
 #: real CDK output: the default EFS policy and add_function_url (tests/fixtures/generated_iam_app)
 GENERATED_IAM_APP = Path(__file__).parents[1] / "fixtures" / "generated_iam_app" / "cdk.out"
 
