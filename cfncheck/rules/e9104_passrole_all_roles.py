@@ -16,6 +16,18 @@ class PassRoleAllRoles(_base.CfncheckRule):
 
     A statement narrowed with the ``iam:PassedToService`` condition is still reported, at
     warning level: the principal can still hand any role trusted by that service to it.
+
+    One statement, one finding: when the PassRole comes with wildcards W9101 would report
+    (``*``, ``iam:*``, ``s3:*`` beside it), this finding names them and W9101 / W9102 leave the
+    statement alone.
+
+    Statements aws-cdk-lib writes itself (ECS capacity instance roles, the bastion host, ECS
+    Exec, CodePipeline action roles, log retention, custom-resource providers...) are reported
+    at info level, naming the construct that wrote them ("written by
+    aws-cdk-lib.aws_ec2.BastionHostLinux ... at Stack/Bastion"): they are recognised by the
+    tree.json fqns above the policy resource and the statement's shape, from a catalogue
+    recorded by synthesizing those constructs (``cfncheck/data/generated_iam.yaml``). A
+    statement the app adds to the same role has another shape and keeps the rule's severity.
     """
 
     id = "E9104"

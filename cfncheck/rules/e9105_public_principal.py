@@ -21,13 +21,22 @@ class PublicPrincipal(_base.CfncheckRule):
     ``aws:SourceAccount``, ``aws:PrincipalOrgID``, ``aws:PrincipalAccount``, ``aws:PrincipalArn``,
     ``aws:SourceVpc(e)``, ``aws:SourceIp``, ``kms:CallerAccount``, ``sts:ExternalId``... with a
     non-wildcard value and a positive operator (``StringNotEquals`` does not restrict).
-    ``aws:SecureTransport`` does not restrict who calls, so it does not count.
+    ``aws:SecureTransport`` does not restrict who calls, so it does not count, nor do
+    ``ForAllValues:`` operators (they hold when the key is absent, as for an anonymous caller).
+    ``elasticfilesystem:AccessedViaMountTarget`` ``true`` restricts: only clients that reach a
+    mount target, inside the file system's VPC, get access. So CDK's default EFS file-system
+    policy (ClientRootAccess and ClientWrite to ``AWS: "*"`` via mount targets, the console's
+    "prevent anonymous access") is not public.
 
     ``AWS::Lambda::Permission`` with ``Principal: "*"`` and no ``SourceArn``/``SourceAccount``/
-    ``PrincipalOrgID`` (a public function, or a public function URL) and
+    ``PrincipalOrgID`` (a public function) and
     ``AWS::Lambda::LayerVersionPermission`` with ``Principal: "*"`` and no ``OrganizationId``
-    are reported too. ``Deny`` statements (such as CDK's SSL-only ``enforce_ssl`` statement,
-    which uses ``Principal: {"AWS": "*"}``) are fine.
+    are reported too. Permissions scoped to function-URL calls (``FunctionUrlAuthType``, and
+    CDK's second permission with ``InvokedViaFunctionUrl: true``) belong to the function URL:
+    with AuthType NONE the URL is CC-LAMBDA-004's finding, and only a URL with AuthType AWS_IAM
+    (every AWS account's principals may call it) is reported here. ``Deny`` statements (such
+    as CDK's SSL-only ``enforce_ssl`` statement, which uses ``Principal: {"AWS": "*"}``) are
+    fine.
 
     An ``AWS::Lambda::Permission`` for a service principal (``sns.amazonaws.com``,
     ``apigateway.amazonaws.com``...) without ``SourceArn``, ``SourceAccount`` or
@@ -35,6 +44,14 @@ class PublicPrincipal(_base.CfncheckRule):
     invoke the function (confused deputy). For ``s3.amazonaws.com`` a ``SourceArn`` alone is not
     enough: bucket ARNs name no account, so ``SourceAccount`` is needed too (CDK's S3
     notifications set both).
+
+    Statements aws-cdk-lib writes itself (ECS capacity instance roles, the bastion host, ECS
+    Exec, CodePipeline action roles, log retention, custom-resource providers...) are reported
+    at info level, naming the construct that wrote them ("written by
+    aws-cdk-lib.aws_ec2.BastionHostLinux ... at Stack/Bastion"): they are recognised by the
+    tree.json fqns above the policy resource and the statement's shape, from a catalogue
+    recorded by synthesizing those constructs (``cfncheck/data/generated_iam.yaml``). A
+    statement the app adds to the same role has another shape and keeps the rule's severity.
     """
 
     id = "E9105"

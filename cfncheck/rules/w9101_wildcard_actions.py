@@ -20,7 +20,17 @@ class WildcardActions(_base.CfncheckRule):
     ``grant*`` methods emit, such as ``s3:Abort*``, ``s3:DeleteObject*``,
     ``kms:GenerateDataKey*`` or ``kms:ReEncrypt*``, expand to actions on a single resource type
     and are not reported. The ``kms:*`` statement of a KMS key policy that delegates to the
-    account root (the default key policy) is not reported either.
+    account root (the default key policy) is not reported either. A statement that E9104
+    reports (iam:PassRole on every role, e.g. ``*`` on ``*``) is left to it while E9104 is
+    enabled: E9104's finding names these wildcards, so one statement gives one finding.
+
+    Statements aws-cdk-lib writes itself (ECS capacity instance roles, the bastion host, ECS
+    Exec, CodePipeline action roles, log retention, custom-resource providers...) are reported
+    at info level, naming the construct that wrote them ("written by
+    aws-cdk-lib.aws_ec2.BastionHostLinux ... at Stack/Bastion"): they are recognised by the
+    tree.json fqns above the policy resource and the statement's shape, from a catalogue
+    recorded by synthesizing those constructs (``cfncheck/data/generated_iam.yaml``). A
+    statement the app adds to the same role has another shape and keeps the rule's severity.
     """
 
     id = "W9101"

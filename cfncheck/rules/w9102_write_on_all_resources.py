@@ -22,7 +22,16 @@ class WriteOnAllResources(_base.CfncheckRule):
     examined: there ``"*"`` means the resource the policy is attached to (a KMS key policy's
     ``Resource: "*"`` is the key itself). Read and list actions are out of scope. Action
     entries that W9101 reports as too broad a wildcard (``s3:*``, ``iam:*Policy*``) are left to
-    W9101 while it is enabled and does not allow them, so one statement gives one finding.
+    W9101 while it is enabled and does not allow them, and statements E9104 reports
+    (iam:PassRole on every role) are left to E9104, so one statement gives one finding.
+
+    Statements aws-cdk-lib writes itself (ECS capacity instance roles, the bastion host, ECS
+    Exec, CodePipeline action roles, log retention, custom-resource providers...) are reported
+    at info level, naming the construct that wrote them ("written by
+    aws-cdk-lib.aws_ec2.BastionHostLinux ... at Stack/Bastion"): they are recognised by the
+    tree.json fqns above the policy resource and the statement's shape, from a catalogue
+    recorded by synthesizing those constructs (``cfncheck/data/generated_iam.yaml``). A
+    statement the app adds to the same role has another shape and keeps the rule's severity.
     """
 
     id = "W9102"
