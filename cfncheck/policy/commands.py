@@ -16,7 +16,7 @@ from ..errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
 def validate(paths) -> int:
     """Validate policy files (and their tests files) against the schemas; compile them."""
     from ..yamlio import load_yaml_file
-    from .loader import load_policy_file, policy_files, schema_error, tests_schema
+    from .loader import load_policy_file, policy_files, schema_error, tests_files, tests_schema
 
     errors: list[InputError] = []
     n_pol = n_tests = 0
@@ -25,8 +25,7 @@ def validate(paths) -> int:
         p = Path(raw)
         if p.is_dir():
             files.extend(policy_files(p))
-            if (p / "tests").is_dir():
-                files.extend(policy_files(p / "tests"))
+            files.extend(tests_files(p))
         elif p.is_file():
             files.append(p)
         else:

@@ -59,7 +59,13 @@ def _cell(text: str) -> str:
 
 def _section(p) -> list[str]:
     i, spec = p.info, p.spec
-    rel = f"policies/{Path(i.source_file).name}"
+    src = Path(i.source_file)
+    try:
+        rel_path = src.resolve().relative_to(builtin_dir().resolve())
+    except ValueError:
+        rel_path = Path(src.name)
+    rel = f"policies/{rel_path.as_posix()}"
+    tests_rel = f"policies/{(rel_path.parent / 'tests' / rel_path.name).as_posix()}"
     lines = [f"### {i.id} {i.title}", ""]
     facts = [
         ("Severity", i.severity + (f" (security-severity {i.security_severity})"
@@ -69,7 +75,7 @@ def _section(p) -> list[str]:
         ("Resource types", ", ".join(f"`{t}`" for t in spec.get("resource_types", []))),
         ("CDK-generated resources", spec.get("cdk_internal", "report")),
         ("Unresolved values", spec.get("unresolved", "fail")),
-        ("File", f"`{rel}` (tests: `policies/tests/{Path(i.source_file).name}`)"),
+        ("File", f"`{rel}` (tests: `{tests_rel}`)"),
     ]
     if i.tags:
         facts.insert(2, ("Tags", ", ".join(i.tags)))

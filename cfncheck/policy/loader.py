@@ -41,11 +41,48 @@ def tests_schema() -> dict:
     return json.loads((builtin_dir() / "policy-tests.schema.json").read_text())
 
 
+MAX_FOLDER_DEPTH = 4  # policies/<service>/<slug>.yaml is depth 1; deeper trees are refused
+
+
 def policy_files(folder: Path) -> list[Path]:
-    """Policy files directly in ``folder`` (its ``tests/`` subfolder holds their tests)."""
+    """Policy files in ``folder`` and its subfolders (``policies/<service>/<slug>.yaml``).
+
+    A folder named ``tests`` holds the PASS/FAIL cases of the policies beside it, never
+    policies; hidden folders are skipped. Symlinked folders are not followed."""
     if not folder.is_dir():
         raise InputError("policy folder not found", str(folder), kind="policy")
-    return sorted(p for p in folder.iterdir() if p.suffix in POLICY_SUFFIXES and p.is_file())
+    out: list[Path] = []
+    _walk(folder, 0, out, skip={"tests"})
+    return sorted(out)
+
+
+def tests_files(folder: Path) -> list[Path]:
+    """Tests files of the policies under ``folder``: YAML files directly in every ``tests/``."""
+    out: list[Path] = []
+    for sub in _subfolders(folder, 0):
+        if sub.name == "tests":
+            out.extend(p for p in sub.iterdir() if p.suffix in POLICY_SUFFIXES and p.is_file())
+    return sorted(out)
+
+
+def _subfolders(folder: Path, depth: int):
+    yield folder
+    if depth >= MAX_FOLDER_DEPTH:
+        return
+    for d in sorted(folder.iterdir()):
+        if d.is_dir() and not d.is_symlink() and not d.name.startswith((".", "_")):
+            if folder.name == "tests":
+                continue  # tests/templates/ etc. hold case material, not tests files
+            yield from _subfolders(d, depth + 1)
+
+
+def _walk(folder: Path, depth: int, out: list[Path], skip: set[str]) -> None:
+    for p in folder.iterdir():
+        if p.is_file() and p.suffix in POLICY_SUFFIXES:
+            out.append(p)
+        elif (p.is_dir() and not p.is_symlink() and p.name not in skip
+              and not p.name.startswith((".", "_")) and depth < MAX_FOLDER_DEPTH):
+            _walk(p, depth + 1, out, skip)
 
 
 def schema_error(data, schema: dict, file: str, node, what: str) -> InputError | None:

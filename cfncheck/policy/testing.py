@@ -30,6 +30,7 @@ from .loader import (
     load_policy_file,
     policy_files,
     schema_error,
+    tests_files,
     tests_schema,
 )
 
@@ -60,8 +61,7 @@ def collect(paths) -> tuple[list[PolicyCheck], list[Path]]:
                 policies.extend(load_policy_file(f) for f in policy_files(p.parent))
                 continue
             policies.extend(load_policy_file(f) for f in policy_files(p))
-            if (p / "tests").is_dir():
-                tests.extend(_yaml_files(p / "tests"))
+            tests.extend(tests_files(p))
         elif p.is_file():
             data, _ = load_yaml_file(p)
             if isinstance(data, dict) and "cases" in data:

@@ -33,7 +33,16 @@ def test_docs_rule_reference_is_not_stale():
         "docs/policies.md is stale: run python -m cfncheck.policy.docs"
     text = path.read_text()
     for f in policy_files(builtin_dir()):
-        assert f"`policies/{f.name}`" in text
+        rel = f.relative_to(builtin_dir()).as_posix()
+        assert f"`policies/{rel}`" in text
+
+
+def test_builtin_layout_is_service_folders_with_tests_beside():
+    """policies/<service>/<slug>.yaml, its cases in policies/<service>/tests/<slug>.yaml."""
+    for f in policy_files(builtin_dir()):
+        rel = f.relative_to(builtin_dir())
+        assert len(rel.parts) == 2, rel
+        assert (f.parent / "tests" / f.name).is_file(), rel
 
 
 def test_schemas_are_valid_json_schemas():

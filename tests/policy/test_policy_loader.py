@@ -183,7 +183,7 @@ def test_builtin_pack_loads_and_can_be_disabled():
 
 
 def test_policy_info_fields():
-    pol = load_policy_file(builtin_dir() / "retain_stateful_prod.yaml")
+    pol = load_policy_file(builtin_dir() / "general/retain_stateful_prod.yaml")
     info: CheckInfo = pol.info
     assert (info.id, info.severity, info.category, info.stages, info.kind) == \
         ("CC-RET-001", "error", "resilience", ("prod",), "policy")

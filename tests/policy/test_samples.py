@@ -13,8 +13,8 @@ from cfncheck.engine import scan
 from cfncheck.policy.loader import builtin_dir, load_policy_file
 from tests.samples import DEFECTIVE, FIXED
 
-NAMES = ("s3_block_public_access", "logs_kms_encryption", "retain_stateful_prod",
-         "dynamodb_pitr", "lambda_timeout", "lambda_api_timeout")
+NAMES = ("s3/block_public_access", "logs/kms_encryption", "general/retain_stateful_prod",
+         "dynamodb/pitr", "lambda/timeout", "lambda/api_timeout")
 IDS = {"CC-S3-001", "CC-LOGS-001", "CC-RET-001", "CC-DDB-001", "CC-LAMBDA-001", "CC-LAMBDA-002"}
 
 
@@ -135,7 +135,7 @@ def test_fingerprints_are_stable_and_distinct():
 ])
 def test_config_overrides_parameters_per_stage(override, expected):
     found = scan([DEFECTIVE], Config({"parameters": {"CC-LAMBDA-001": override}}),
-                 checks=[load_policy_file(builtin_dir() / "lambda_timeout.yaml")]).findings
+                 checks=[load_policy_file(builtin_dir() / "lambda/timeout.yaml")]).findings
     assert {f.logical_id for f in found if f.stage == "prod"} == expected
 
 
