@@ -18,8 +18,10 @@ An entry says *where* the statement lives and *what* it says:
 
 A statement of a scanned stack is library-generated when the constructs above its policy
 resource start with an entry's chain (the library construct may sit anywhere in the app's
-tree) *and* it has the entry's shape. A statement the user adds to the same role
-(``asg.add_to_role_policy(...)``) has another shape and is judged normally.
+tree) *and* it has the entry's shape; its actions may be the union of several entries' (CDK's
+``@aws-cdk/aws-iam:minimizePolicies`` merges statements that differ only in their actions). A
+statement the user adds to the same role (``asg.add_to_role_policy(...)``) has another shape,
+or brings an action no entry has when CDK merges it, and is judged normally.
 """
 
 from __future__ import annotations
@@ -53,17 +55,23 @@ class Entry:
 
 @dataclass(frozen=True)
 class Origin:
-    """Who wrote a statement: the catalogue entry and the construct of the app that holds it."""
+    """Who wrote a statement: the catalogue entries (several when CDK merged the statements of
+    several writers into one, as ``@aws-cdk/aws-iam:minimizePolicies`` does) and, for each,
+    the construct of the app that holds it (the outermost node of the matched chain)."""
 
-    entry: Entry
-    construct_path: str  # the outermost node of the matched chain in the scanned app
-    fqn: str
+    found: tuple  # ((Entry, construct path, fqn), ...)
+
+    @property
+    def entry(self) -> Entry:
+        return self.found[0][0]
 
     @property
     def message(self) -> str:
-        where = (self.construct_path if self.fqn in (self.entry.writer, *GENERIC_FQNS)
-                 else f"{self.construct_path} ({self.fqn})")
-        return f"written by {self.entry.writer} ({self.entry.api}) at {where}"
+        writers = list(dict.fromkeys(f"{e.writer} ({e.api})" for e, _, _ in self.found))
+        wheres = list(dict.fromkeys(
+            path if fqn in (e.writer, *GENERIC_FQNS) else f"{path} ({fqn})"
+            for e, path, fqn in self.found))
+        return f"written by {' and '.join(writers)} at {' and '.join(wheres)}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,7 +156,7 @@ def _element(fqn: str, cid: str, stack_child: bool) -> str:
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, list[Entry]]:
-    """shape -> entries, loaded once from the package data."""
+    """The catalogue (see :func:`index`), loaded once from the package data."""
     import yaml
 
     text = resources.files("cfncheck.data").joinpath("generated_iam.yaml").read_text()
@@ -156,36 +164,56 @@ def catalogue() -> dict[str, list[Entry]]:
 
 
 def index(data: dict) -> dict[str, list[Entry]]:
+    """Entries by their shape without the actions (see :func:`split_shape`), the most
+    specific chain first."""
     out: dict[str, list[Entry]] = {}
     for e in data.get("statements") or []:
         entry = Entry(writer=e["writer"], api=e["api"], resource_type=e["resource_type"],
                       document=e["document"], chain=tuple(e["chain"]), shape=e["shape"])
-        out.setdefault(entry.shape, []).append(entry)
+        out.setdefault(split_shape(entry.shape)[1], []).append(entry)
     for entries in out.values():
-        entries.sort(key=lambda en: -len(en.chain))  # the most specific chain first
+        entries.sort(key=lambda en: -len(en.chain))
     return out
+
+
+def split_shape(text: str) -> tuple[frozenset, str]:
+    """(actions, the rest of the shape): ``effect=Allow action=a,b rest`` -> ({a, b}, ...)."""
+    effect, action, rest = (text.split(" ", 2) + ["", ""])[:3]
+    actions = action.removeprefix("action=")
+    return (frozenset(actions.split(",")) if actions not in ("", "-") else frozenset(),
+            f"{effect} {rest}")
 
 
 def origin(stack, doc: iam.PolicyDocument, stmt: iam.Statement,
            entries: dict[str, list[Entry]] | None = None) -> Origin | None:
-    """The library construct that wrote this statement, or None if the app's authors did."""
+    """The library constructs that wrote this statement, or None if the app's authors did.
+
+    The statement's actions must be exactly the union of whole catalogue statements with the
+    same resources, principals and condition on a matching chain: CDK merges statements that
+    differ only in their actions into one, and an action the app added matches none."""
     entries = catalogue() if entries is None else entries
-    candidates = entries.get(shape(stmt))
-    if not candidates:
+    actions, rest = split_shape(shape(stmt))
+    candidates = entries.get(rest)
+    if not candidates or not actions:
         return None
     chain = stack.memo(f"generated_iam.chain:{doc.logical_id}",
                        lambda s: chain_of(s, doc.logical_id))
     elements = [el for _, _, el in chain]
+    found, covered, seen = [], set(), set()
     for entry in candidates:
-        if entry.resource_type != doc.resource_type or entry.document != doc.name:
+        entry_actions = split_shape(entry.shape)[0]
+        if entry.resource_type != doc.resource_type or entry.document != doc.name \
+                or entry_actions in seen or not entry_actions <= actions:
             continue
         n = len(entry.chain)
         if n and len(elements) >= n and all(
                 _element_matches(want, have)
                 for want, have in zip(entry.chain, elements[:n], strict=True)):
+            seen.add(entry_actions)
+            covered |= entry_actions
             path, fqn, _ = chain[n - 1]
-            return Origin(entry, path, fqn)
-    return None
+            found.append((entry, path, fqn))
+    return Origin(tuple(found)) if found and covered == actions else None
 
 
 def _element_matches(want: str, have: str) -> bool:

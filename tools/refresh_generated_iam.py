@@ -35,11 +35,13 @@ RULES = ("W9101", "W9102", "W9103", "E9104", "E9105")
 DESCRIPTION = re.compile(r"^written by (?P<writer>\S+) \((?P<api>.*)\)$")
 #: assets bigger than this are not committed (the AWS CLI layer zip of BucketDeployment)
 MAX_ASSET_BYTES = 1 << 20
+KERNEL = re.compile(r"jsii-kernel-[A-Za-z0-9]+")
 
 
 def synthesize(python: str) -> None:
-    out = APP / "cdk.out"
-    shutil.rmtree(out, ignore_errors=True)
+    """Synthesize into a new folder, then replace cdk.out (a failed synthesis keeps it)."""
+    out, new = APP / "cdk.out", APP / "cdk.out.new"
+    shutil.rmtree(new, ignore_errors=True)
     env = {k: v for k, v in os.environ.items()
            if k not in ("CDK_CONTEXT_JSON", "CDK_OUTDIR", "CDK_DEFAULT_ACCOUNT",
                         "CDK_DEFAULT_REGION")}
@@ -47,12 +49,18 @@ def synthesize(python: str) -> None:
                           capture_output=True, text=True, check=True).stdout.strip()
     env.update(PYTHONDONTWRITEBYTECODE="1", JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=node,
                JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION="1",
-               JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION="1")
-    subprocess.run([python, "app.py", "--outdir", str(out)], cwd=APP, env=env, check=True,
+               JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION="1",
+               CDK_DISABLE_STACK_TRACE="1")  # no random jsii-kernel paths in traces
+    subprocess.run([python, "app.py", "--outdir", str(new)], cwd=APP, env=env, check=True,
                    stdout=subprocess.DEVNULL)
-    for p in out.iterdir():
+    for p in new.iterdir():
         if p.name.startswith("asset.") and p.is_file() and p.stat().st_size > MAX_ASSET_BYTES:
             p.unlink()
+        elif p.name.endswith(".metadata.json"):
+            # creation-stack metadata (VPC subnets) names the jsii runtime's random temp folder
+            p.write_text(KERNEL.sub("jsii-kernel-XXXXXX", p.read_text()))
+    shutil.rmtree(out, ignore_errors=True)
+    new.rename(out)
 
 
 def record(assembly: Path) -> list[dict]:

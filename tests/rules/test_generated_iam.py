@@ -66,6 +66,12 @@ def test_every_library_statement_is_info_naming_its_writer(iam_findings):
          "LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8aServiceRoleDefaultPolicyADDA7DEB", "info",
          "written by aws-cdk-lib.aws_logs.LogRetention (log_retention=) at "
          "LogRetention/LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a"),
+        # one statement CDK merged from two tasks' statements: both writers named
+        ("MergedStatements", "W9102", "FlowRoleDefaultPolicy79AC5FC2", "info",
+         "written by aws-cdk-lib.aws_stepfunctions_tasks.EcsRunTask (EcsRunTask("
+         "integration_pattern=RUN_JOB)) and aws-cdk-lib.aws_stepfunctions_tasks.EmrCreateCluster"
+         " (EmrCreateCluster(integration_pattern=RUN_JOB)) at MergedStatements/Flow "
+         "(aws-cdk-lib.aws_stepfunctions.StateMachine)"),
         ("OidcProvider", "W9102",
          "CustomAWSCDKOpenIdConnectProviderCustomResourceProviderRole517FED65", "info",
          "written by aws-cdk-lib.aws_iam.OpenIdConnectProvider (OpenIdConnectProvider) at "
@@ -82,6 +88,18 @@ def test_every_library_statement_is_info_naming_its_writer(iam_findings):
          "LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8aServiceRoleDefaultPolicyADDA7DEB", "info",
          "written by aws-cdk-lib.aws_logs.LogRetention (log_retention=) at "
          "RdsLogExports/LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a"),
+        ("SfnAthena", "W9102", "FlowRoleDefaultPolicy79AC5FC2", "info",
+         "written by aws-cdk-lib.aws_stepfunctions_tasks.AthenaStartQueryExecution "
+         "(AthenaStartQueryExecution(integration_pattern=RUN_JOB)) at SfnAthena/Flow "
+         "(aws-cdk-lib.aws_stepfunctions.StateMachine)"),
+        ("SfnEcsRunTask", "W9102", "FlowRoleDefaultPolicy79AC5FC2", "info",
+         "written by aws-cdk-lib.aws_stepfunctions_tasks.EcsRunTask "
+         "(EcsRunTask(integration_pattern=RUN_JOB)) at SfnEcsRunTask/Flow "
+         "(aws-cdk-lib.aws_stepfunctions.StateMachine)"),
+        ("SfnEmr", "W9102", "FlowRoleDefaultPolicy79AC5FC2", "info",
+         "written by aws-cdk-lib.aws_stepfunctions_tasks.EmrCreateCluster "
+         "(EmrCreateCluster(integration_pattern=RUN_JOB)) at SfnEmr/Flow "
+         "(aws-cdk-lib.aws_stepfunctions.StateMachine)"),
         ("TableReplicas", "W9101", "TableSourceTableAttachedManagedPolicyTableReplicasawscdkaws"
          "dynamodbReplicaProviderOnEventHandlerServiceRole0869707F3FF38E24", "info",
          "written by aws-cdk-lib.aws_dynamodb.Table (Table(replication_regions=...)) at "
@@ -114,7 +132,7 @@ def test_the_catalogue_is_what_the_refresh_script_records():
     spec.loader.exec_module(module)
     committed = (ROOT / "cfncheck" / "data" / "generated_iam.yaml").read_text()
     assert module.render(ASSEMBLY) == committed
-    assert committed.count("- writer: ") == 11
+    assert committed.count("- writer: ") == 14
 
 
 def test_chain_and_shape_both_have_to_match(tmp_path):
