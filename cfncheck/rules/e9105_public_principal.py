@@ -31,12 +31,13 @@ class PublicPrincipal(_base.CfncheckRule):
     ``AWS::Lambda::Permission`` with ``Principal: "*"`` and no ``SourceArn``/``SourceAccount``/
     ``PrincipalOrgID`` (a public function) and
     ``AWS::Lambda::LayerVersionPermission`` with ``Principal: "*"`` and no ``OrganizationId``
-    are reported too. Permissions scoped to function-URL calls (``FunctionUrlAuthType``, and
-    CDK's second permission with ``InvokedViaFunctionUrl: true``) belong to the function URL:
-    with AuthType NONE the URL is CC-LAMBDA-004's finding, and only a URL with AuthType AWS_IAM
-    (every AWS account's principals may call it) is reported here. ``Deny`` statements (such
-    as CDK's SSL-only ``enforce_ssl`` statement, which uses ``Principal: {"AWS": "*"}``) are
-    fine.
+    are reported too. Permissions scoped to function-URL calls belong to the function URL: a
+    public URL (``FunctionUrlAuthType: NONE``) is one finding, CC-LAMBDA-004's on the URL when
+    the template has it and that policy is enabled, else this rule's on the permission; CDK's
+    second permission (``InvokedViaFunctionUrl: true``) is not reported for it. Principal
+    ``"*"`` through an AWS_IAM URL (every AWS account's principals may call it) is.
+    ``Deny`` statements (such as CDK's SSL-only ``enforce_ssl`` statement, which uses
+    ``Principal: {"AWS": "*"}``) are fine.
 
     An ``AWS::Lambda::Permission`` for a service principal (``sns.amazonaws.com``,
     ``apigateway.amazonaws.com``...) without ``SourceArn``, ``SourceAccount`` or
@@ -108,7 +109,7 @@ class PublicPrincipal(_base.CfncheckRule):
             if rtype == "AWS::Lambda::Permission" and props.get("Principal") == "*":
                 if any(props.get(k) not in (None, "", "*") for k in _PERMISSION_KEYS):
                     continue
-                what = _public_permission(stack, props)
+                what = _public_permission(stack, props, ctx)
                 if what is None:
                     continue
                 severity, suffix = _base.cdk_internal(stack, lid)
@@ -129,27 +130,31 @@ class PublicPrincipal(_base.CfncheckRule):
                           key="layer-permission", severity=severity)
 
 
-def _public_permission(stack, props: dict) -> str | None:
-    """What a Lambda permission with Principal "*" grants, or None when the function URL
-    decides it.
+def _public_permission(stack, props: dict, ctx: ScanContext) -> str | None:
+    """What a Lambda permission with Principal "*" grants, or None when it is not this
+    rule's finding.
 
-    A permission scoped to function-URL calls (``FunctionUrlAuthType``, or CDK's second
-    permission with ``InvokedViaFunctionUrl: true``) opens only the URL: with AuthType NONE
-    that is the URL's finding (CC-LAMBDA-004), with no URL in the template there is nothing
-    to judge here. Only an AWS_IAM URL makes it this rule's: then any AWS account's
-    principals may call it."""
+    A permission scoped to function-URL calls opens only the URL. ``FunctionUrlAuthType:
+    NONE`` makes the URL public: one finding for that cause, CC-LAMBDA-004's on the URL when
+    the template has the URL (AuthType NONE) and that policy is enabled, else this one. CDK's
+    second permission (``lambda:InvokeFunction`` with ``InvokedViaFunctionUrl: true``) adds
+    nothing to a NONE URL; through an AWS_IAM URL, Principal "*" admits every AWS account's
+    principals, which is reported."""
     auth = props.get("FunctionUrlAuthType")
     via_url = str(props.get("InvokedViaFunctionUrl", "")).lower() == "true"
     if auth is None and not via_url:
         return f"grants {props.get('Action', 'lambda:InvokeFunction')} to anyone"
-    if auth is not None:
-        auths = set(iam.resolve_patterns(auth))
-    else:
-        auths = _url_auth_types(stack, props.get("FunctionName"))
-    if "AWS_IAM" not in auths:
-        return None
-    return ("lets principals of every AWS account invoke the function through its AWS_IAM "
-            "function URL")
+    url_auths = _url_auth_types(stack, props.get("FunctionName"))
+    iam_url = ("lets principals of every AWS account invoke the function through its "
+               "AWS_IAM function URL")
+    if auth is None:
+        return iam_url if "AWS_IAM" in url_auths else None
+    auths = set(iam.resolve_patterns(auth))
+    if "NONE" in auths:
+        if "NONE" in url_auths and ctx.config.enabled("CC-LAMBDA-004"):
+            return None  # reported on the URL
+        return "makes the function URL public (FunctionUrlAuthType NONE)"
+    return iam_url if "AWS_IAM" in auths else None
 
 
 def _url_auth_types(stack, function_name) -> set[str]:

@@ -71,7 +71,7 @@ def test_efs_mount_target_condition_restricts_forallvalues_does_not(tmp_path):
 def test_function_url_permissions_belong_to_the_url(tmp_path):
     """CDK's two permissions of add_function_url(auth_type=NONE) (FunctionUrlAuthType NONE,
     and lambda:InvokeFunction with InvokedViaFunctionUrl) are the URL's: CC-LAMBDA-004 reports
-    AuthType NONE there. Principal "*" through an AWS_IAM URL admits every AWS account."""
+    AuthType NONE there, once. Principal "*" through an AWS_IAM URL admits every account."""
     def perm(fn, **props):
         return {"Type": "AWS::Lambda::Permission", "Properties": {
             "Action": "lambda:InvokeFunction", "Principal": "*",
@@ -94,6 +94,13 @@ def test_function_url_permissions_belong_to_the_url(tmp_path):
     )
     found = run_rule(PublicPrincipal, tpl, tmp_path)
     assert [f.logical_id for f in found] == ["SignedViaUrl", "SignedUrlPerm"]
+    # with CC-LAMBDA-004 off, the NONE permission is the one finding for the public URL
+    from cfncheck.config import Config
+    from cfncheck.engine import scan
+
+    off = scan([tmp_path / "template.json"], checks=[PublicPrincipal()],
+               config=Config(data={"rules": {"disable": ["CC-LAMBDA-004"]}})).findings
+    assert [f.logical_id for f in off] == ["PublicUrlPerm", "SignedViaUrl", "SignedUrlPerm"]
     assert found[0].message == (
         "AWS::Lambda::Permission SignedViaUrl lets principals of every AWS account invoke the "
         "function through its AWS_IAM function URL: Principal \"*\" without SourceArn, "
@@ -132,14 +139,14 @@ def test_lambda_permissions(tmp_path):
                               "Principal": "*"}},
     )
     found = run_rule(PublicPrincipal, tpl, tmp_path)
-    # the function-URL permission opens only unauthenticated URL calls: the URL's AuthType
-    # NONE is CC-LAMBDA-004's finding, on the URL
+    # no AWS::Lambda::Url in the template: the permission is the finding for the public URL
     assert [(f.logical_id, f.path[-1]) for f in found] == [
-        ("Open", "Principal"), ("Layer", "Principal")]
+        ("Open", "Principal"), ("Url", "Principal"), ("Layer", "Principal")]
     assert found[0].message == ("AWS::Lambda::Permission Open grants lambda:InvokeFunction to "
                                 "anyone: Principal \"*\" without SourceArn, SourceAccount or "
                                 "PrincipalOrgID")
-    assert "shares the layer with every AWS account" in found[1].message
+    assert "makes the function URL public (FunctionUrlAuthType NONE)" in found[1].message
+    assert "shares the layer with every AWS account" in found[2].message
 
 
 def test_cfn_lint(cfnlint_matches):
