@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from cfncheck.engine import scan
-from cfncheck.rules import all_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM = ROOT / "sample_templates" / "platform" / "cdk.out"
