@@ -32,15 +32,17 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterable
 
+import re2
+
 from . import iam
 
 GENERIC_FQNS = ("constructs.Construct", "aws-cdk-lib.CfnResource",
                 "aws-cdk-lib.CustomResourceProviderBase", "aws-cdk-lib.CustomResourceProvider")
-_REF = re.compile(r"\$\{(?!AWS::)[^}]*\}")
+_REF = re2.compile(r"\$\{[^}]*\}")  # RE2: linear on hostile ``${${${...``
 _SINGLETON_ID = re.compile(r"[0-9a-fA-F]{32}")
 _FIELD = r"(?:\$\{[^}]*\}|[^:$])*"
-_ARN = re.compile(rf"^arn:(?P<partition>{_FIELD}):(?P<service>{_FIELD}):(?P<region>{_FIELD}):"
-                  rf"(?P<account>{_FIELD}):(?P<rest>.*)$", re.DOTALL)
+_ARN = re2.compile(rf"^arn:(?P<partition>{_FIELD}):(?P<service>{_FIELD}):(?P<region>{_FIELD}):"
+                  rf"(?P<account>{_FIELD}):(?P<rest>(?s:.*))$")
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ class Origin:
 def normalise_value(pattern: str) -> str:
     """References to the app's resources become ``${ref}``; an ARN's region and account
     fields become ``${region}`` / ``${account}`` (literal or pseudo parameter alike)."""
-    pattern = _REF.sub("${ref}", pattern)
+    pattern = _REF.sub(lambda m: m.group(0) if m.group(0).startswith("${AWS::")
+                       else "${ref}", str(pattern))  # str: RE2 rebuilds str subclasses
     m = _ARN.match(pattern)
     if m is None:
         return pattern

@@ -33,7 +33,8 @@ WRITE_LEVELS = ("Write", "Permissions management", "Tagging")
 PERMISSIONS = "Permissions management"
 _PSEUDO = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
 _UNKNOWN = "${?}"
-_SUB_VAR = re.compile(r"\$\{([^}]*)\}")
+#: ``${...}`` placeholders; RE2 (linear): Python's re is quadratic on ``${${${...`` unclosed
+_SUB_VAR = re2.compile(r"\$\{([^}]*)\}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,6 +250,7 @@ def _sub(arg: object, limit: int) -> list[str]:
         return [_UNKNOWN]
     results = [""]
     pos = 0
+    template = str(template)  # RE2 rebuilds str subclasses (cfn-lint's nodes) and fails
     for m in _SUB_VAR.finditer(template):
         lit = template[pos:m.start()]
         name = m.group(1)
@@ -266,13 +268,13 @@ def _sub(arg: object, limit: int) -> list[str]:
     return [r + tail for r in results]
 
 
-_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+_PLACEHOLDER = _SUB_VAR
 
 
 def arn_fields(pattern: str) -> list[str] | None:
     """The six fields of an ARN pattern (``${AWS::Region}`` placeholders kept whole, with
     their ``::`` turned into ``__``), or None if it is not an ARN."""
-    masked = _PLACEHOLDER.sub(lambda m: m.group(0).replace(":", "_"), pattern)
+    masked = _PLACEHOLDER.sub(lambda m: m.group(0).replace(":", "_"), str(pattern))
     parts = masked.split(":", 5)
     return parts if len(parts) == 6 and parts[0] == "arn" else None
 

@@ -107,3 +107,22 @@ def test_hostile_action_pattern_in_a_template_and_in_the_config(tmp_path):
     assert [(f.rule_id, f.severity) for f in result.findings] == [("W9101", "warning")]
     assert "s3:* (all " in result.findings[0].message
     assert REDOS not in result.findings[0].message.split("allows wildcard actions:")[1]
+
+
+def test_placeholders_are_parsed_in_linear_time():
+    """``${`` never closed, 100k times: Python's re is quadratic there (minutes; a C-level
+    regex call cannot be interrupted by the per-template timeout's signal). RE2 is linear:
+    a child process does the work and must finish within 60 s."""
+    import subprocess
+    import sys
+
+    code = (
+        "from cfncheck import generated_iam, iam\n"
+        "h = 'arn:aws:s3:::' + '${' * 100_000\n"
+        "assert iam.resolve_patterns({'Fn::Sub': h}) == [h]\n"
+        "assert iam.arn_fields(h)[5] == '${' * 100_000\n"
+        "assert generated_iam.normalise_value(h) == h\n"
+        "print('ok')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.stdout == "ok\n", proc.stderr
