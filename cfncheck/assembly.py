@@ -194,7 +194,13 @@ def _load(paths: list[str | Path]) -> LoadResult:
                 raise InputError("no such file or folder", str(raw))
             if p.is_dir():
                 if (p / "manifest.json").is_file():
-                    _load_assembly(p, p, result)
+                    root, stages = _enclosing_assembly(p)
+                    tree = None
+                    if root != p and (root / "tree.json").is_file():
+                        tree = ConstructTree()  # the app's tree sits at the enclosing root
+                        tree.add_file(root / "tree.json")
+                        result.trees.append(tree)
+                    _load_assembly(p, root, result, stages, inherited_tree=tree)
                 elif (p / "cdk.out" / "manifest.json").is_file():
                     _load_assembly(p / "cdk.out", p / "cdk.out", result)
                 else:
@@ -207,6 +213,36 @@ def _load(paths: list[str | Path]) -> LoadResult:
             result.errors.append(e)
     _dedupe_names(result.stacks)
     return result
+
+
+def _enclosing_assembly(folder: Path) -> tuple[Path, tuple]:
+    """(root, Stage names) for an assembly folder. A CDK Stage's sub-assembly
+    (``cdk.out/assembly-Prod``) keeps its assets at the enclosing cloud assembly's root
+    (``../asset.*``): when the parent folder's manifest lists this folder as a nested cloud
+    assembly, paths may resolve anywhere inside that enclosing ``cdk.out`` (and the Stage
+    names are kept for stage detection); otherwise the folder itself is the fence."""
+    root, stages = folder, ()
+    for _ in range(MAX_ASSEMBLY_DEPTH):
+        parent = root.resolve().parent
+        if not (parent / "manifest.json").is_file():
+            break
+        try:
+            artifacts = _read_json(parent / "manifest.json").get("artifacts")
+        except InputError:
+            break
+        name = None
+        for art_id, art in (artifacts.items() if isinstance(artifacts, dict) else ()):
+            props = art.get("properties") if isinstance(art, dict) else None
+            if isinstance(art, dict) and art.get("type") == NESTED_ASSEMBLY and \
+                    isinstance(props, dict) and isinstance(props.get("directoryName"), str) \
+                    and (parent / props["directoryName"]).resolve() == root.resolve():
+                shown = art.get("displayName") or props.get("displayName") or art_id
+                name = shown if isinstance(shown, str) else art_id
+                break
+        if name is None:
+            break
+        root, stages = parent, (name, *stages)
+    return root, stages
 
 
 # ---------------------------------------------------------------------------------------------

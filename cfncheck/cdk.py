@@ -74,6 +74,10 @@ _INTERFACES = tuple(i for i in (IPolicyValidationPluginBeta1, IPolicyValidationP
 # suppress()
 
 
+#: a check id (CC-S3-001, W9101, ACME-SQS-001) or a glob of them (CC-IAM-*, W91*)
+_ID_GLOB = re.compile(r"^[A-Z*?\[][A-Z0-9_*?\[\]-]*$")
+
+
 def suppress(construct, rule_id: str, reason: str, expires: str | None = None, *,
              apply_to_children: bool = False) -> None:
     """Accept a finding of ``rule_id`` on ``construct`` with a ``reason`` (required).
@@ -86,6 +90,11 @@ def suppress(construct, rule_id: str, reason: str, expires: str | None = None, *
     """
     if not isinstance(rule_id, str) or not rule_id.strip():
         raise ValueError("suppress(): rule_id must be a non-empty check id such as 'CC-S3-001'")
+    if not _ID_GLOB.match(rule_id.strip()):
+        hint = f" (did you mean {rule_id.strip().upper()}?)" \
+            if _ID_GLOB.match(rule_id.strip().upper()) else ""
+        raise ValueError(f"suppress(): {rule_id!r} is not a check id or glob: ids are upper "
+                         f"case, such as 'CC-S3-001', 'W9101' or 'CC-IAM-*'{hint}")
     if not isinstance(reason, str) or not reason.strip():
         raise ValueError(f"suppress(): a reason is required to suppress {rule_id} "
                          "(say why the finding is accepted)")

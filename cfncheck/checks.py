@@ -55,9 +55,14 @@ class ScanContext:
     def parameter(self, check_id: str, name: str, stage: str, default=None):
         """A check parameter for a stage: config override first, then the check's default.
 
-        Values may be per stage: ``{default: 30, prod: 15}``.
+        Values may be per stage: ``{default: 30, prod: 15}``; a stage missing from a mapping
+        without ``default`` (``{prod: 15}``) keeps the check's own default.
         """
         value = self.config.parameter(check_id, name, default)
+        if value is not default and isinstance(value, dict) and not isinstance(
+                stage_value(default, "default"), dict) and stage not in value and \
+                "default" not in value:
+            return stage_value(default, stage)  # {prod: 15}: other stages keep the default
         return stage_value(value, stage)
 
 

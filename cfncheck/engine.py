@@ -32,6 +32,8 @@ class ScanResult:
     checks: list[CheckInfo] = field(default_factory=list)
     peer_suppressions: list[dict] = field(default_factory=list)  # see suppressions.py
     baseline: dict | None = None  # {"file", "matched", "new", "stale"} after --baseline
+    config: str | None = None  # the config file used (display path), None for defaults
+    graph: object = None  # the cross-stack Graph the checks ran on (the HTML report draws it)
 
     def gate(self, fail_on: str) -> list[Finding]:
         """Unsuppressed findings at or above the threshold."""
@@ -54,6 +56,10 @@ def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = ()) -> li
                              f"({seen[c.info.id].info.source_file} and {c.info.source_file})",
                              c.info.source_file, kind="policy")
         seen[c.info.id] = c
+    from .config import check_references
+    from .suppressions import BUILTIN_CHECKS
+
+    check_references(config, checks, [i.id for i in BUILTIN_CHECKS])
     return [c for c in checks if config.enabled(c.info.id)]
 
 
@@ -70,11 +76,14 @@ def scan(paths: list[str | Path], config: Config | None = None, stage: str | Non
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        loaded = load(paths, max_template_bytes=config.data.get("max_template_bytes"))
-        if checks is None:
+        if checks is None:  # a config mistake fails before the (long) load
             checks = collect_checks(config, policy_dirs)
-        return evaluate(loaded, config, checks, stage, jobs=jobs, timeout=timeout,
-                        progress=progress)
+        loaded = load(unique_paths(paths),
+                      max_template_bytes=config.data.get("max_template_bytes"))
+        result = evaluate(loaded, config, checks, stage, jobs=jobs, timeout=timeout,
+                          progress=progress)
+        result.config = display_path(config.path) if config.path else None
+        return result
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -94,6 +103,7 @@ def evaluate(loaded: LoadResult, config: Config, checks: list[Check],
                             f"a stage skip them): {', '.join(unknown[:5])}"
                             + (" ..." if len(unknown) > 5 else ""))
     graph = Graph(stacks)
+    result.graph = graph
     ctx = ScanContext(stacks=stacks, graph=graph, config=config, notes=result.notes)
     from .parallel import run_checks
 
@@ -137,9 +147,27 @@ def to_finding(info: CheckInfo, hit: Hit, config: Config) -> Finding:
     )
 
 
-def display_path(path: Path) -> str:
+def unique_paths(paths) -> list:
+    """The paths in order, each file or folder once (``cdk.out`` and ``./cdk.out/`` are the
+    same): scanning it twice would double every finding."""
+    out, seen = [], set()
+    for p in paths:
+        try:
+            key = Path(p).resolve()
+        except (OSError, RuntimeError):
+            key = p
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def display_path(path: Path | str) -> str:
+    """A path as shown to the user: relative to the current folder when inside it, else
+    absolute (never ``../..``, which depends on where the command ran from)."""
+    path = Path(path)
     try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith(".." + os.sep + "..") else rel
+        absolute = Path(os.path.abspath(path))
+        return str(absolute.relative_to(Path.cwd()))
+    except (ValueError, OSError):
+        return str(absolute) if "absolute" in locals() else str(path)

@@ -80,6 +80,7 @@ class _Entry:
     source: str  # "metadata", "config" or a peer tool name
     targets: tuple = ()  # peer entries: cfncheck id globs it maps to
     record: dict | None = None  # peer entries: the listing record (its count is updated)
+    used: int = 0  # findings it suppressed
 
     def matches(self, rule_id: str) -> bool:
         if self.source == "metadata" or self.source == "config":
@@ -106,10 +107,10 @@ class _Scope:
 @cache
 def peer_mapping() -> dict[str, dict[str, tuple[str, ...]]]:
     """tool -> peer rule id -> cfncheck id globs, from cfncheck/data/peer_suppressions.yaml."""
-    import yaml
+    from .yamlio import load_yaml_text  # the safe loader that refuses duplicate keys
 
     text = resources.files("cfncheck.data").joinpath("peer_suppressions.yaml").read_text()
-    data = yaml.safe_load(text)
+    data, _ = load_yaml_text(text, "cfncheck/data/peer_suppressions.yaml")
     out: dict[str, dict[str, tuple[str, ...]]] = {t: {} for t in PEER_TOOLS}
     for topic in (data.get("topics") or {}).values():
         ids = tuple(topic.get("cfncheck") or ())
@@ -168,6 +169,7 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
                 if scope else None
             if hit is not None:
                 f.suppressed = hit.suppression()
+                hit.used += 1
                 if hit.record is not None:
                     hit.record["suppressed"] += 1
                 break
@@ -180,6 +182,7 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
                 break
 
     findings.extend(builtin)
+    _note_unused_metadata(scopes, stacks, config, result)
     for i, (entry, cond) in enumerate(config_entries):
         if entry is not None and not used[i]:
             result.notes.append(f"config suppression {i + 1} (id {cond['id']}"
@@ -190,6 +193,51 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
                          if c.id not in existing and config.enabled(c.id))
     if hasattr(result, "peer_suppressions"):
         result.peer_suppressions.extend(peers)
+
+
+def _note_unused_metadata(scopes: dict, stacks, config, result) -> None:
+    """One note per suppressed id that matched no finding anywhere it is written (as for
+    unused config suppressions), naming the first resources and, for an id that is no check's,
+    the closest id."""
+    from .config import id_problem
+
+    known = getattr(config, "known_ids", None) or {c.id for c in result.checks}
+    by_name = {s.name: s for s in stacks}
+    unused: dict[str, list[str]] = {}
+    for (stack_name, lid), scope in scopes.items():
+        for e in scope.entries:
+            if e.source == "metadata" and not e.used:
+                stack = by_name.get(stack_name)
+                cpath = stack.construct_path(lid) if stack is not None and lid else None
+                unused.setdefault(e.pattern, []).append(
+                    cpath or (f"{stack_name}/{lid}" if lid else f"{stack_name} (template)"))
+    for pattern, places in unused.items():
+        problem = id_problem(pattern, known)
+        shown = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3
+                                         else "")
+        result.notes.append(f"cfncheck metadata suppression of {pattern} matched no finding "
+                            f"({shown})" + (f": {problem}" if problem else ""))
+
+
+def metadata_suppresses(template: dict, logical_id: str | None, rule_id: str,
+                        today: datetime.date | None = None) -> bool:
+    """Whether the cfncheck metadata of the resource (or the template's top-level Metadata)
+    accepts a finding of ``rule_id``: for plain cfn-lint (``-a cfncheck.rules``), which reads
+    no cfncheck suppressions itself. Entries without a reason or expired do not apply."""
+    today = today or datetime.date.today()
+    blocks = []
+    res = (template.get("Resources") or {}).get(logical_id) if logical_id else None
+    if isinstance(res, dict):
+        blocks.append(res.get("Metadata"))
+    blocks.append(template.get("Metadata"))
+    for md in blocks:
+        own = md.get("cfncheck") if isinstance(md, dict) else None
+        entries = own.get("suppress") if isinstance(own, dict) else None
+        for raw in entries if isinstance(entries, list) else ():
+            entry = _own_entry(raw, None, None, ("",), today, lambda *a: None)
+            if entry is not None and entry.matches(rule_id):
+                return True
+    return False
 
 
 def _read_metadata(md: dict, stack, lid, base: tuple, scope: _Scope, today, emit,

@@ -31,6 +31,7 @@ def to_data(result, options) -> dict:
                    "docs_url": c.docs_url} for c in rule_infos(result).values()],
         "peer_suppressions": list(result.peer_suppressions),
         "baseline": result.baseline,
+        "config": getattr(result, "config", None),
     }
 
 

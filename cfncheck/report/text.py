@@ -116,6 +116,9 @@ def _summary(console: Console, result, options) -> None:
         table.add_row(r["stage"], r["stack"], *(str(r[k]) if r[k] else "-" for k in
                                                 ("error", "warning", "info", "suppressed")))
     console.print(table)
+    config = getattr(result, "config", None)
+    console.print(Text(f"Config: {config}" if config else "Config: none found (defaults)",
+                       style="dim"))
 
 
 def _suppressions(console: Console, result) -> None:

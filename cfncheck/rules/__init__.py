@@ -1,7 +1,7 @@
 """cfncheck's cfn-lint rule pack: one rule class per module in this package.
 
 Usable two ways: ``cfncheck scan`` (via :func:`all_rules`) and plain cfn-lint
-(``cfn-lint --append-rules cfncheck.rules template.json``): cfn-lint instantiates every rule
+(``cfn-lint template.json -a cfncheck.rules``): cfn-lint instantiates every rule
 class found in this module's namespace, so the classes are imported here.
 """
 

@@ -63,6 +63,9 @@ def test_custom_construct_needs_apply_to_children(stack):
     ({"reason": "ok", "expires": "31/12/2030"}, "YYYY-MM-DD"),
     ({"reason": "ok", "expires": "2030-02-30"}, "not a valid date"),
     ({"reason": "ok", "rule_id": ""}, "rule_id"),
+    ({"reason": "ok", "rule_id": "cc-s3-001"}, r"'cc-s3-001' is not a check id or glob: ids "
+                                               r"are upper case, .* \(did you mean CC-S3-001\?\)"),
+    ({"reason": "ok", "rule_id": "CC S3 001"}, r"'CC S3 001' is not a check id or glob"),
 ])
 def test_bad_arguments_raise(stack, kwargs, message):
     bucket = s3.Bucket(stack, "B")
