@@ -18,7 +18,7 @@ from ..checks import CheckInfo
 from ..config import did_you_mean
 from ..errors import InputError
 from ..yamlio import escape, line_of, load_yaml_file
-from .check import PolicyCheck, message_errors
+from .check import GROUP_FIELDS, PolicyCheck, message_errors
 from .evaluate import OPERATORS, CompileContext, CompileError, compile_assertion
 from .groups import GROUPS, TypeSelector, known_resource_types
 from .relations import RELATIONS
@@ -191,6 +191,16 @@ def compile_policy(data, file: str, node=None) -> PolicyCheck:
             raise fail(CompileError(f"unknown placeholder {', '.join(bad)} (known: "
                                     "{logical_id} {type} {stack} {stage} {construct_path} "
                                     "{reason} {title} {param.NAME})", ("message",)))
+    group = data.get("group")
+    if group is not None:
+        if group.get("primary") == "stack" and group["by"] != "stack":
+            raise fail(CompileError(f"primary: stack needs by: stack (a {group['by']} group "
+                                    "spans stacks)", ("group", "primary")))
+        bad = message_errors(group.get("message", ""), params, GROUP_FIELDS)
+        if bad:
+            raise fail(CompileError(f"unknown placeholder {', '.join(bad)} (known: those of "
+                                    "message and {count} {resources} {scope})",
+                                    ("group", "message")))
     stages = data.get("stages")
     info = CheckInfo(
         id=data["id"],
@@ -205,10 +215,11 @@ def compile_policy(data, file: str, node=None) -> PolicyCheck:
         tags=tuple(data.get("tags") or ()),
         security_severity=data.get("security_severity"),
         stages=tuple(stages) if stages else None,
+        combine=dict(data["combine"]) if data.get("combine") else None,
     )
     check = PolicyCheck(info, TypeSelector(data["resource_types"]), assertion, where, params,
                         data.get("unresolved", "fail"), data.get("cdk_internal", "report"),
-                        message, data)
+                        message, data, group)
     # stage names are checked against the config's stages when the checks are collected
     check.stages_line = line_of(node, ["stages"]) if stages else None
     return check
