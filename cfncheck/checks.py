@@ -32,6 +32,7 @@ class CheckInfo:
     security_severity: float | None = None  # 0.0-10.0, for SARIF
     precision: str = "high"  # SARIF precision: very-high | high | medium | low
     stages: tuple | None = None  # stages it applies to; None = all
+    opt_in: bool = False  # a house preference: runs only when the config enables it
 
 
 @dataclass
@@ -51,6 +52,7 @@ class ScanContext:
     graph: "Graph"
     config: "Config"
     notes: list[str] = field(default_factory=list)
+    check_ids: frozenset = frozenset()  # ids of the checks in this run (for `supersedes`)
 
     def parameter(self, check_id: str, name: str, stage: str, default=None):
         """A check parameter for a stage: config override first, then the check's default.

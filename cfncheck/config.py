@@ -79,8 +79,13 @@ class Config:
         params = (self.data.get("parameters") or {}).get(check_id) or {}
         return params.get(name, default)
 
-    def enabled(self, check_id: str) -> bool:
+    def enabled(self, check_id: str, opt_in: bool = False) -> bool:
+        """Whether a check runs. An opt-in check (a house preference) runs only when
+        ``rules.enable`` names it (id or glob); ``disable`` and ``only`` still apply."""
         rules = self.data.get("rules") or {}
+        if opt_in and not any(fnmatch.fnmatchcase(check_id, p)
+                              for p in rules.get("enable") or []):
+            return False
         only = rules.get("only")
         if only and not any(fnmatch.fnmatchcase(check_id, p) for p in only):
             return False

@@ -55,7 +55,7 @@ def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = ()) -> li
                              f"({seen[c.info.id].info.source_file} and {c.info.source_file})",
                              c.info.source_file, kind="policy")
         seen[c.info.id] = c
-    return [c for c in checks if config.enabled(c.info.id)]
+    return [c for c in checks if config.enabled(c.info.id, c.info.opt_in)]
 
 
 def scan(paths: list[str | Path], config: Config | None = None, stage: str | None = None,
@@ -96,7 +96,11 @@ def evaluate(loaded: LoadResult, config: Config, checks: list[Check],
                             + (" ..." if len(unknown) > 5 else ""))
     graph = Graph(stacks)
     result.graph = graph
-    ctx = ScanContext(stacks=stacks, graph=graph, config=config, notes=result.notes)
+    from .policy.check import link_supersessions
+
+    link_supersessions([c for c in checks if hasattr(c, "supersedes")])
+    ctx = ScanContext(stacks=stacks, graph=graph, config=config, notes=result.notes,
+                      check_ids=frozenset(c.info.id for c in checks))
     from .parallel import run_checks
 
     findings, timeouts = run_checks(checks, result.checks, ctx, config, to_finding,

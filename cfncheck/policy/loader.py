@@ -17,7 +17,7 @@ from pathlib import Path
 from ..checks import CheckInfo
 from ..errors import InputError
 from ..yamlio import line_of, load_yaml_file
-from .check import PolicyCheck, message_errors
+from .check import PolicyCheck, ServiceDefault, link_supersessions, message_errors
 from .evaluate import CompileContext, CompileError, compile_assertion
 from .groups import TypeSelector
 from .relations import RELATIONS
@@ -156,13 +156,28 @@ def compile_policy(data, file: str, node=None) -> PolicyCheck:
         where = compile_assertion(data["where"], ("where",), cc) if "where" in data else None
     except CompileError as e:
         raise fail(e) from None
-    message = data.get("message")
-    if message:
-        bad = message_errors(message, params)
+    default = data.get("service_default")
+    try:
+        default_when = (compile_assertion(default["when"], ("service_default", "when"), cc)
+                        if default else None)
+    except CompileError as e:
+        raise fail(e) from None
+    templates = [(data.get("message"), ("message",))]
+    if default:
+        templates.append((default["message"], ("service_default", "message")))
+    for tree, at in ((assertion, ("assert",)), (where, ("where",)), (default_when,
+                                                                      ("service_default",))):
+        for a in tree.walk() if tree is not None else ():
+            text = getattr(a, "message", None)
+            if isinstance(text, str):
+                templates.append((text, at))
+    for text, at in templates:
+        bad = message_errors(text, params) if text else []
         if bad:
             raise fail(CompileError(f"unknown placeholder {', '.join(bad)} (known: "
                                     "{logical_id} {type} {stack} {stage} {construct_path} "
-                                    "{reason} {title} {param.NAME})", ("message",)))
+                                    "{reason} {title} {owner} {param.NAME} {referrers.TYPE})", at))
+    message = data.get("message")
     stages = data.get("stages")
     info = CheckInfo(
         id=data["id"],
@@ -177,10 +192,26 @@ def compile_policy(data, file: str, node=None) -> PolicyCheck:
         tags=tuple(data.get("tags") or ()),
         security_severity=data.get("security_severity"),
         stages=tuple(stages) if stages else None,
+        opt_in=bool(data.get("opt_in", False)),
     )
-    return PolicyCheck(info, TypeSelector(data["resource_types"]), assertion, where, params,
-                       data.get("unresolved", "fail"), data.get("cdk_internal", "report"),
-                       message, data)
+    check = PolicyCheck(info, TypeSelector(data["resource_types"]), assertion, where, params,
+                        data.get("unresolved", "fail"), data.get("cdk_internal", "report"),
+                        message, data)
+    if default:
+        check.service_default = ServiceDefault(default_when, default.get("severity", "info"),
+                                               default["message"])
+    supersedes = []
+    for i, item in enumerate(data.get("supersedes") or ()):
+        if isinstance(item, str):
+            supersedes.append((item, None))
+            continue
+        try:
+            when = compile_assertion(item["when"], ("supersedes", i, "when"), cc)
+        except CompileError as e:
+            raise fail(e) from None
+        supersedes.append((item["id"], when))
+    check.supersedes = tuple(supersedes)
+    return check
 
 
 def load_policies(paths) -> list[PolicyCheck]:
@@ -194,4 +225,5 @@ def load_policies(paths) -> list[PolicyCheck]:
             out.append(load_policy_file(p))
         else:
             raise InputError("policy file or folder not found", str(p), kind="policy")
+    link_supersessions(out)
     return out

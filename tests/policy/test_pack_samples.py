@@ -27,6 +27,7 @@ PACK = (
     "CC-APIGW-004", "CC-APIGW-005", "CC-ALARM-001", "CC-ALARM-002", "CC-ALARM-003",
     "CC-ALARM-004", "CC-ALARM-005", "CC-ALARM-006", "CC-DASH-001", "CC-CF-001", "CC-CF-002",
     "CC-CF-003", "CC-TAG-001", "CC-RES-001", "CC-SNS-001", "CC-SQS-001", "CC-LAMBDA-003",
+    "CC-CODEDEPLOY-001",
     # none of these four fires on either sample: every function declares a log group with a
     # retention (ReportFunction in defective through CDK's log_retention), the one custom
     # CloudFront origin is https-only, and there is no function URL or custom domain name
@@ -81,7 +82,9 @@ DEFECTIVE_BOTH_STAGES = {
     "CC-ALARM-006": {"Monitoring": ["OrdersApiErrorsAlarm9E152C1C"]},  # no AlarmActions
     "CC-DASH-001": {"Api": FUNCTIONS + ["OrdersApi48294D44"]},  # defect 7: no dashboard
     "CC-CF-001": {"Api": ["Cdn9963B1AD"]},  # defect 9: /api/* with CachingOptimized
-    "CC-RES-001": {"Api": ["ReportDeploymentGroup15A755AE", "ReportLiveAliasBCFD0480"]},  # 12
+    # defect 12: canary deployment without alarms to roll back on (the alias is named in it);
+    # CC-RES-001 (unwanted types, opt-in) is checked below with the preference enabled
+    "CC-CODEDEPLOY-001": {"Api": ["ReportDeploymentGroup15A755AE"]},
     "CC-SNS-001": {"Api": ["AlertsTopic3414BE91"]},  # topic without KmsMasterKeyId
     "CC-LAMBDA-003": {"Api": ["WorkerFunctionACE6A4B0"]},  # S3-invoked, no DLQ
     "CC-TAG-001": {  # defect 10: Dev has Environment only, Prod no tags, no stack tags
@@ -134,7 +137,7 @@ def test_defective_reports_exactly_the_planted_defects():
 def test_defective_one_finding_per_rule_and_resource():
     findings = _findings(DEFECTIVE)
     want = _expand(DEFECTIVE_BOTH_STAGES, DEFECTIVE_DEV_ONLY)
-    assert len(findings) == len(_keyed(findings)) == len(want) == 118
+    assert len(findings) == len(_keyed(findings)) == len(want) == 116
 
 
 def test_fixed_reports_nothing():
@@ -177,10 +180,34 @@ def test_paths_point_at_the_failing_property():
     logs_prod = _one("CC-LOGS-002", "Prod/Api", "ApiAccessLogsE9DF007D")
     assert logs_prod.path == ("Resources", "ApiAccessLogsE9DF007D")
     assert "RetentionInDays is absent" in logs_prod.message
-    res = _one("CC-RES-001", "Dev/Api", "ReportLiveAliasBCFD0480")
-    assert res.path == ("Resources", "ReportLiveAliasBCFD0480", "Type")
-    assert res.message.startswith("AWS::Lambda::Alias ReportLiveAliasBCFD0480 is a resource "
-                                  "type this project does not want in stage dev")
+    cd = _one("CC-CODEDEPLOY-001", "Dev/Api", "ReportDeploymentGroup15A755AE")
+    assert cd.severity == "warning"
+    assert cd.message.startswith(
+        "Deployment group ReportDeploymentGroup15A755AE shifts Lambda traffic gradually "
+        "(alias: Dev/Api/ReportLiveAlias) but cannot roll back on errors: no enabled "
+        "AlarmConfiguration with at least one alarm")
+
+
+def test_house_preferences_are_opt_in():
+    """CC-RES-001 (unwanted types) and CC-LAMBDA-001 (stage timeout cap) run only when the
+    config enables them; then they report the sample's alias, group and long timeouts."""
+    from cfncheck.config import Config
+
+    default = {f.rule_id for f in scan([DEFECTIVE], jobs=1).findings}
+    assert not default & {"CC-RES-001", "CC-LAMBDA-001"}
+    cfg = Config({"rules": {"enable": ["CC-RES-001", "CC-LAMBDA-001"]}})
+    found = scan([DEFECTIVE], cfg, jobs=1).findings
+    res = {(f.stack, f.logical_id) for f in found if f.rule_id == "CC-RES-001"}
+    assert res == {(f"{s}/Api", lid) for s in ("Dev", "Prod") for lid in
+                   ("ReportDeploymentGroup15A755AE", "ReportLiveAliasBCFD0480")}
+    (alias,) = [f for f in found if (f.rule_id, f.stack, f.logical_id) ==
+                ("CC-RES-001", "Dev/Api", "ReportLiveAliasBCFD0480")]
+    assert alias.path == ("Resources", "ReportLiveAliasBCFD0480", "Type")
+    assert alias.message.startswith("AWS::Lambda::Alias ReportLiveAliasBCFD0480 is a resource "
+                                    "type this project does not want in stage dev")
+    # the API handlers' timeouts are CC-LAMBDA-002's (naming the cap); the worker's is the cap's
+    cap = {(f.stack, f.logical_id) for f in found if f.rule_id == "CC-LAMBDA-001"}
+    assert cap == {("Dev/Api", "WorkerFunctionACE6A4B0"), ("Prod/Api", "WorkerFunctionACE6A4B0")}
 
 
 def test_relationship_findings_name_the_missing_link():
