@@ -20,7 +20,8 @@ APP = Path(__file__).resolve().parents[2] / "sample_templates" / "platform" / "c
 PREFIXES = ("CC-EC2-", "CC-VPC-", "CC-ELB-", "CC-RDS-", "CC-SECRETS-", "CC-EFS-", "CC-KMS-",
             "CC-SM-", "CC-ECR-", "CC-ECS-", "CC-CB-", "CC-TRAIL-", "CC-ELASTICACHE-", "CC-OS-",
             "CC-REDSHIFT-", "CC-KINESIS-", "CC-DOCDB-", "CC-NEPTUNE-", "CC-MQ-", "CC-DMS-",
-            "CC-COGNITO-", "CC-MSK-", "CC-APPSYNC-", "CC-SFN-", "CC-FIREHOSE-", "CC-BACKUP-")
+            "CC-COGNITO-", "CC-MSK-", "CC-APPSYNC-", "CC-SFN-", "CC-FIREHOSE-", "CC-BACKUP-",
+            "CC-SAGEMAKER-")
 OPT_IN = ("CC-RDS-006", "CC-ECR-002")
 
 EXPECTED = sorted([
