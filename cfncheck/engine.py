@@ -60,7 +60,7 @@ def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = ()) -> li
     from .suppressions import BUILTIN_CHECKS
 
     check_references(config, checks, [i.id for i in BUILTIN_CHECKS])
-    return [c for c in checks if config.enabled(c.info.id)]
+    return [c for c in checks if config.enabled(c.info.id, c.info.opt_in)]
 
 
 def scan(paths: list[str | Path], config: Config | None = None, stage: str | None = None,
@@ -104,7 +104,11 @@ def evaluate(loaded: LoadResult, config: Config, checks: list[Check],
                             + (" ..." if len(unknown) > 5 else ""))
     graph = Graph(stacks)
     result.graph = graph
-    ctx = ScanContext(stacks=stacks, graph=graph, config=config, notes=result.notes)
+    from .policy.check import link_supersessions
+
+    link_supersessions([c for c in checks if hasattr(c, "supersedes")])
+    ctx = ScanContext(stacks=stacks, graph=graph, config=config, notes=result.notes,
+                      check_ids=frozenset(c.info.id for c in checks))
     from .parallel import run_checks
 
     findings, timeouts = run_checks(checks, result.checks, ctx, config, to_finding,
