@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import InputError
-from .template import CONFIGURED_MAX_BYTES, Template, load_template, read_regular_file
+from .template import (
+    _SURROGATE_ESCAPE,
+    CONFIGURED_MAX_BYTES,
+    Template,
+    _check_tree,
+    load_template,
+    read_regular_file,
+)
 
 STACK = "aws:cloudformation:stack"
 NESTED_ASSEMBLY = "cdk:cloud-assembly"
@@ -68,6 +75,8 @@ class Stack:
     annotations: list = field(default_factory=list)
     traces: dict = field(default_factory=dict)  # construct path -> creation stack trace
     assets: dict = field(default_factory=dict)  # logical id -> asset folder (Path)
+    #: logical id -> absolute asset path outside the assembly (CDK skipped staging/bundling)
+    unstaged_assets: dict = field(default_factory=dict)
     parent: "Stack | None" = None
     parent_logical_id: str | None = None  # the AWS::CloudFormation::Stack resource in the parent
     children: list = field(default_factory=list)
@@ -351,6 +360,10 @@ def _read_json(path: Path) -> dict:
                          kind="parse") from None
     if not isinstance(data, dict):
         raise InputError("expected a JSON object at the top level", str(path), 1)
+    if _SURROGATE_ESCAPE.search(text):
+        # "\ud800" decodes to a lone surrogate that no UTF-8 output can hold: refused, as in
+        # templates (a name with one would crash the fingerprint or break XML reports)
+        _check_tree(data, str(path), "json", surrogates=True)
     return data
 
 
@@ -605,7 +618,7 @@ def _link_assets(stack: Stack, folder: Path, root: Path, asset_sources: dict,
         md = res.get("Metadata") if isinstance(res.get("Metadata"), dict) else {}
         asset_path = md.get("aws:asset:path")
         target: Path | None = None
-        if isinstance(asset_path, str):
+        if isinstance(asset_path, str) and "\0" not in asset_path:
             if asset_path not in checked:  # functions share assets: resolve each path once
                 p = folder / asset_path
                 inside = _inside(p, root)
@@ -613,6 +626,12 @@ def _link_assets(stack: Stack, folder: Path, root: Path, asset_sources: dict,
             p, inside, exists = checked[asset_path]
             if exists:
                 target = p
+            elif not inside and Path(asset_path).is_absolute():
+                # CDK writes the absolute source path when it skips staging or bundling
+                # (`cdk synth --no-staging`, bundling limited to other stacks): a normal
+                # assembly whose code is simply not in it. Never read; one note per stack.
+                stack.unstaged_assets[lid] = asset_path
+                continue
             elif not inside:
                 result.errors.append(InputError(
                     f"resource {lid}: aws:asset:path {asset_path!r} points outside the "
@@ -625,6 +644,18 @@ def _link_assets(stack: Stack, folder: Path, root: Path, asset_sources: dict,
                     break
         if target is not None:
             stack.assets[lid] = target
+    if stack.unstaged_assets:
+        result.notes.append(_unstaged_note(stack))
+
+
+def _unstaged_note(stack: Stack) -> str:
+    lids = sorted(stack.unstaged_assets)
+    shown = ", ".join(lids[:5]) + (f" and {len(lids) - 5} more" if len(lids) > 5 else "")
+    return (f"stack {stack.name}: the code of {len(lids)} resource(s) ({shown}) is not in the "
+            "assembly: their aws:asset:path is an absolute source path, as CDK writes it when "
+            "it skips staging or bundling (cdk synth --no-staging, bundling limited to other "
+            "stacks); cfncheck reads nothing outside the assembly, so their bundles are not "
+            "checked. Synthesize with staging and bundling to check them.")
 
 
 def _nested_prefix(construct_path: str | None, lid: str, parent: Stack) -> str:

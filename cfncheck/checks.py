@@ -2,8 +2,10 @@
 
 A check has a :class:`CheckInfo` (its public, stable id and documentation) and a ``run(ctx)``
 that yields :class:`Hit` objects: the stack, the resource, the path in the template, a message
-and a fingerprint ``key``. The engine (:mod:`cfncheck.engine`) turns hits into
-:class:`~cfncheck.findings.Finding` objects, adding stage, construct path, file, line and column.
+and a fingerprint ``key``; a *grouped* hit also lists every affected resource in ``related``
+(one finding for a change that fixes them all, e.g. one ``tags=`` per stack). The engine
+(:mod:`cfncheck.engine`) turns hits into :class:`~cfncheck.findings.Finding` objects, adding
+stage, construct path, file, line and column.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ class CheckInfo:
     security_severity: float | None = None  # 0.0-10.0, for SARIF
     precision: str = "high"  # SARIF precision: very-high | high | medium | low
     stages: tuple | None = None  # stages it applies to; None = all
+    #: checks of one family failing on the same resource are merged into one finding (see
+    #: :func:`cfncheck.engine.merge_families`): {"family", "label", "message"}
+    combine: dict | None = None
     opt_in: bool = False  # a house preference: runs only when the config enables it
 
 
@@ -44,6 +49,10 @@ class Hit:
     key: str = ""  # discriminator for the fingerprint (e.g. property path, statement index)
     severity: str | None = None  # overrides the check's severity (e.g. lower for CDK internals)
     remediation: str | None = None
+    #: a grouped finding: every affected resource as (stack, logical id) or (stack, logical
+    #: id, key its own hit would have); the hit's own stack/logical_id is the group's primary
+    #: location (logical_id None = the stack itself) and its key names the group
+    related: tuple = ()
 
 
 @dataclass

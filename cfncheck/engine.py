@@ -18,7 +18,7 @@ from .assembly import LoadResult, Stack, load
 from .checks import Check, CheckInfo, Hit, ScanContext
 from .config import Config
 from .errors import InputError
-from .findings import Finding, at_or_above
+from .findings import SEVERITY_RANK, Finding, at_or_above, resource_fingerprint
 from .graph import Graph
 from .stages import UNKNOWN, assign_stages
 
@@ -118,6 +118,7 @@ def evaluate(loaded: LoadResult, config: Config, checks: list[Check],
     from .suppressions import apply_suppressions
 
     apply_suppressions(result.findings, stacks, config, result)
+    result.findings = merge_families(result.findings, result.checks)
     # A total order, so the output does not depend on which process found what first.
     result.findings.sort(key=lambda f: (f.sort_key(), f.message, f.fingerprint))
     return result
@@ -148,7 +149,68 @@ def to_finding(info: CheckInfo, hit: Hit, config: Config) -> Finding:
         key=hit.key,
         docs_url=info.docs_url,
         category=info.category,
+        related=[related_location(info, *member) for member in hit.related],
     )
+
+
+def related_location(info: CheckInfo, stack: Stack, logical_id: str | None,
+                     key: str | None = None) -> dict:
+    """One affected resource of a grouped finding, located like a primary location. With the
+    ``key`` its own finding would have had, ``fingerprint`` is that finding's fingerprint
+    (baselines recorded before the check grouped its findings match through it)."""
+    res = stack.resources.get(logical_id) if logical_id else None
+    rtype = res.get("Type") if isinstance(res, dict) else None
+    line, _ = stack.template.locate(("Resources", logical_id) if logical_id else ("Resources",))
+    cpath = stack.construct_path(logical_id) if logical_id else None
+    out = {"logical_id": logical_id, "resource_type": rtype if isinstance(rtype, str) else None,
+           "construct_path": cpath, "stack": stack.name,
+           "file": display_path(stack.template.path), "line": line}
+    if key is not None:
+        out["fingerprint"] = resource_fingerprint(info.id, stack.assembly_path, stack.name,
+                                                  cpath, logical_id, key)
+    return out
+
+
+def merge_families(findings: list[Finding], infos: list[CheckInfo]) -> list[Finding]:
+    """One finding per resource for checks of one combine family (``CheckInfo.combine``).
+
+    The three Lambda alarm policies are one root cause when a function has no alarms at all:
+    their unsuppressed findings on the same resource become one finding carried by the lowest
+    id, naming every missing label (``combine.message`` with ``{labels}``), the most severe
+    severity, and ``covers`` listing the other ids and fingerprints. Suppressed findings are
+    left alone, so a suppression of any one id still accepts exactly that part.
+    """
+    families = {i.id: i.combine for i in infos if i.combine}
+    if not families:
+        return findings
+    groups: dict[tuple, list[Finding]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        fam = families.get(f.rule_id)
+        if fam is None or f.suppressed or f.related or f.logical_id is None:
+            out.append(f)
+            continue
+        groups.setdefault((fam["family"], f.assembly_path, f.stack, f.logical_id), []).append(f)
+    for members in groups.values():
+        if len(members) == 1:
+            out.append(members[0])
+            continue
+        members.sort(key=lambda f: f.rule_id)
+        carrier = members[0]
+        labels = [families[f.rule_id].get("label") or f.rule_id for f in members]
+        text = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        template = families[carrier.rule_id].get("message") or "{message}"
+        carrier.message = (template.replace("{labels}", text)
+                           .replace("{logical_id}", carrier.logical_id or "")
+                           .replace("{type}", carrier.resource_type or "")
+                           .replace("{message}", carrier.message)
+                           + " (" + ", ".join(f.rule_id for f in members) + ")")
+        worst = max(members, key=lambda f: SEVERITY_RANK[f.severity])
+        carrier.severity = worst.severity
+        carrier.covers = [{"rule_id": f.rule_id, "fingerprint": f.fingerprint}
+                          for f in members[1:]]
+        out.append(carrier)
+    return out
 
 
 def unique_paths(paths) -> list:

@@ -24,6 +24,12 @@ Three sources, in this order (the first that applies wins):
 3. **The config file**: ``suppressions: [{id, path?, stack?, stage?, resource?, reason,
    expires?}]`` where ``path`` is a construct-path glob (it survives logical-id hash churn).
    An expired entry is reported as CC-SUP-001 at its line in the config file.
+
+A *grouped* finding (one finding for a stack or CDK Stage, the affected resources in
+``related``) is suppressed as a whole by a suppression of the group's stack (template-level
+metadata, or a config entry without ``resource``/``path``); a suppression on one affected
+resource (its metadata, or a config entry naming it) marks that member ``suppressed`` in
+``related``, and when every member is, the finding is suppressed.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import binascii
 import datetime
 import fnmatch
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 
@@ -158,9 +164,8 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
 
     config_entries = _config_entries(config, today, builtin)
     used = [0] * len(config_entries)
-    for f in [*findings, *builtin]:
-        if f.suppressed:
-            continue
+
+    def match(f: Finding) -> Suppression | None:
         for key in ((f.stack, f.logical_id), (f.stack, None)):
             if f.logical_id is None and key[1] is not None:
                 continue
@@ -168,18 +173,23 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
             hit = next((e for e in scope.entries if e.matches(f.rule_id)), None) \
                 if scope else None
             if hit is not None:
-                f.suppressed = hit.suppression()
                 hit.used += 1
                 if hit.record is not None:
                     hit.record["suppressed"] += 1
-                break
-        if f.suppressed:
-            continue
+                return hit.suppression()
         for i, (entry, cond) in enumerate(config_entries):
             if entry is not None and _config_matches(cond, f):
-                f.suppressed = entry.suppression()
                 used[i] += 1
-                break
+                return entry.suppression()
+        return None
+
+    for f in [*findings, *builtin]:
+        if f.suppressed:
+            continue
+        if f.related:
+            f.suppressed = _match_group(f, match)
+        else:
+            f.suppressed = match(f)
 
     findings.extend(builtin)
     _note_unused_metadata(scopes, stacks, config, result)
@@ -193,6 +203,30 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
                          if c.id not in existing and config.enabled(c.id))
     if hasattr(result, "peer_suppressions"):
         result.peer_suppressions.extend(peers)
+
+
+def _match_group(f: Finding, match) -> Suppression | None:
+    """A grouped finding (``f.related``): suppressed as a whole by a suppression of its stack
+    (template-level metadata, config entries without a resource or path), else member by
+    member: each affected resource whose own metadata or a config entry (``resource``/``path``)
+    suppresses the check is marked ``suppressed`` in ``related``; when every member is, so is
+    the finding. Suppressions written for the per-resource findings of earlier versions thus
+    keep working."""
+    whole = match(replace(f, logical_id=None, construct_path=None, related=[]))
+    if whole is not None:
+        return whole
+    first = None
+    for m in f.related:
+        view = replace(f, stack=m.get("stack") or f.stack, logical_id=m.get("logical_id"),
+                       construct_path=m.get("construct_path"), related=[])
+        sup = match(view) if m.get("logical_id") else None
+        if sup is not None:
+            m["suppressed"] = sup.reason
+            first = first or sup
+    if first is not None and all(m.get("suppressed") for m in f.related):
+        return Suppression(first.source, f"every affected resource is suppressed "
+                                         f"({first.reason})", first.expires)
+    return None
 
 
 def _note_unused_metadata(scopes: dict, stacks, config, result) -> None:

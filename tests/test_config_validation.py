@@ -248,8 +248,7 @@ def test_a_per_stage_value_without_default_keeps_the_check_default_elsewhere(tmp
     from cfncheck.engine import scan
 
     cfg = tmp_path / ".cfncheck.yaml"
-    # CC-LAMBDA-001 is opt-in (a house preference): enable it
-    cfg.write_text("rules: {enable: [CC-LAMBDA-001]}\n"
+    cfg.write_text("rules: {enable: [CC-LAMBDA-001]}\n"  # opt-in: a house preference
                    "parameters:\n  CC-LAMBDA-001: {max_timeout: {prod: 1}}\n")
     result = scan([DEFECTIVE], load_config(cfg))
     limits = {(f.stage, f.message.split("limit of its stage (")[1].split(",")[0])

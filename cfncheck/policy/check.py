@@ -18,9 +18,16 @@ from ..checks import CheckInfo, Hit, ScanContext
 from .evaluate import Assertion, Env, SkipResource
 from .groups import TypeSelector
 from .paths import path_text
+from .relations import _app_label as app_label
+from .relations import app_key
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+#: extra placeholders of a group message (``group.message``)
+GROUP_FIELDS = ("count", "resources", "scope")
+GROUP_SCOPES = ("stack", "stage", "app")
+#: how many affected resources a group message names before "and N more"
+NAMED_IN_MESSAGE = 3
 FIELDS = ("logical_id", "type", "stack", "stage", "construct_path", "reason", "title", "owner",
           "created_by")
 _RANK = {"error": 3, "warning": 2, "info": 1}
@@ -80,8 +87,6 @@ class RunState:
         return self.policy.format_message(self, node, "", text)
 
     def app_nodes(self, app, selector: TypeSelector) -> list:
-        from .relations import app_key
-
         by_app = self._apps.get(selector)
         if by_app is None:
             by_app = self._apps[selector] = {}
@@ -95,7 +100,8 @@ class PolicyCheck:
     def __init__(self, info: CheckInfo, selector: TypeSelector, assertion: Assertion,
                  where: Assertion | None = None, parameters: dict | None = None,
                  unresolved: str = "fail", cdk_internal: str = "report",
-                 message: str | None = None, spec: dict | None = None):
+                 message: str | None = None, spec: dict | None = None,
+                 group: dict | None = None):
         self.info = info
         self.selector = selector
         self.assertion = assertion
@@ -105,6 +111,9 @@ class PolicyCheck:
         self.cdk_internal = cdk_internal
         self.message = message or "{title}: {reason}"
         self.spec = spec or {}
+        #: {"by": stack|stage|app, "primary": stack|first_resource, "when": always|none_pass,
+        #:  "message": str}: one finding per group and failure reason (see run_grouped)
+        self.group = group
         self.service_default: ServiceDefault | None = None
         # (id, condition or None) from the policy file; resolved by link_supersessions into
         # (policy, condition) pairs; the condition is the superseding policy's assertion
@@ -117,23 +126,78 @@ class PolicyCheck:
 
     def run(self, ctx: ScanContext) -> Iterable[Hit]:
         state = RunState(ctx, self)
+        if self.group is not None:
+            yield from self.run_grouped(state)
+            return
+        root_cause = RootCause(self, ctx)
+        for node in self._nodes(ctx):
+            v = self.verdict(state, node)
+            if v.hit is not None and root_cause.keep(node, v.hit):
+                yield v.hit
+
+    def _nodes(self, ctx: ScanContext):
         stages = self.info.stages
-        running = getattr(ctx, "check_ids", None) or frozenset()
-        over = [(p, w) for p, w in self.superseded_by if p.info.id in running]
-        under = [(p, w) for p, w in self.absorbs if p.info.id in running]
-        states: dict = {}
         for t in self.selector.types_in(ctx.graph.by_type):
             for node in ctx.graph.resources(t):
-                if stages is not None and node.stack.stage not in stages:
+                if stages is None or node.stack.stage in stages:
+                    yield node
+
+    def run_grouped(self, state: RunState) -> Iterable[Hit]:
+        """One hit per group (stack, stage or app) and failure reason, listing every failing
+        resource as related. With ``when: none_pass`` a group where some resource passes is
+        not one fix away: its failing resources escape what the group does (a stack tagged
+        through Tags.of() whose plain CfnResource providers are not reached, a dashboard that
+        omits one function), so each is reported on its own."""
+        by = self.group["by"]
+        none_pass = self.group.get("when", "always") == "none_pass"
+        groups: dict = {}  # scope key -> [passed?, {reason: [(node, verdict)]}]
+        for node in self._nodes(state.ctx):
+            v = self.verdict(state, node)
+            if v.status == SKIP:
+                continue
+            g = groups.setdefault(_scope_key(node.stack, by), [False, {}])
+            if v.status == PASS:
+                g[0] = True
+            elif v.hit is not None:
+                g[1].setdefault(v.reason, []).append((node, v))
+        for key in sorted(groups, key=str):
+            passed, fails = groups[key]
+            for reason in sorted(fails):
+                members = sorted(fails[reason], key=lambda nv: (nv[0].stack.name,
+                                                                nv[0].logical_id))
+                if none_pass and passed:
+                    yield from (v.hit for _, v in members)
                     continue
-                v = self.verdict(state, node)
-                if v.hit is None:
-                    continue
-                if over and any(_fails(p, ctx, states, node) for p in over):
-                    continue  # reported once, by the policy that supersedes this one
-                if under:
-                    _absorb(self, v.hit, under, ctx, states, node)
-                yield v.hit
+                yield self._group_hit(state, by, key, reason, members)
+
+    def _group_hit(self, state: RunState, by: str, key, reason: str, members: list) -> Hit:
+        first, first_v = members[0]
+        stack = first.stack
+        primary = self.group.get("primary") or ("stack" if by == "stack" else "first_resource")
+        if primary == "stack":
+            lid, path = None, ("Resources",)
+        else:
+            lid, path = first.logical_id, first_v.hit.path
+        names = [n.logical_id for n, _ in members]
+        shown = ", ".join(names[:NAMED_IN_MESSAGE]) + (
+            f" and {len(names) - NAMED_IN_MESSAGE} more" if len(names) > NAMED_IN_MESSAGE
+            else "")
+        scope = {"stack": f"stack {stack.name}", "stage": f"stage {stack.stage}",
+                 "app": app_label(stack)}[by]
+        template = self.group.get("message") or "{title}: {count} resource(s) in {scope}: " \
+                                                 "{reason}"
+        message = self.format_message(state, first, reason, template, {
+            "count": len(members), "resources": shown, "scope": scope})
+        internal = [classify(n.stack, n.logical_id) for n, _ in members]
+        if all(internal):  # say who created them, as a single finding would
+            reasons = "; ".join(dict.fromkeys(i.reason for i in internal))
+            message += f" (CDK-generated resources: {reasons})"
+        severities = [v.hit.severity or self.info.severity for _, v in members]
+        # the group is as severe as its most severe member (CDK-generated ones may be info)
+        severity = max(severities, key=lambda s: {"error": 3, "warning": 2, "info": 1}[s])
+        return Hit(stack, lid, path, message, key=f"group:{by}:{_scope_text(key)}:{reason}",
+                   severity=None if severity == self.info.severity else severity,
+                   related=tuple((n.stack, n.logical_id, v.hit.key) for n, v in members))
 
     def applies_to(self, node) -> bool:
         t = node.type
@@ -181,12 +245,15 @@ class PolicyCheck:
         return hit.severity or self.info.severity
 
     def format_message(self, state: RunState, node, reason: str,
-                       template: str | None = None) -> str:
-        """``template`` (default: the policy's message) with its placeholders filled in.
-        Values are computed only when used (``{owner}`` reads tree.json)."""
+                       template: str | None = None, extra: dict | None = None) -> str:
+        """``template`` (default: the policy's message) with its placeholders filled in
+        (``extra``: more fields, e.g. a group's ``{count}``). Values are computed only when
+        used (``{owner}`` reads tree.json)."""
         stack = node.stack
 
         def value(name: str) -> str:
+            if extra and name in extra:
+                return extra[name]
             if name == "logical_id":
                 return node.logical_id
             if name == "type":
@@ -224,45 +291,54 @@ class PolicyCheck:
         return PLACEHOLDER.sub(sub, text).replace("\x00", "{").replace("\x01", "}")
 
 
-def _state(p: PolicyCheck, ctx: ScanContext, states: dict) -> RunState:
-    st = states.get(p.info.id)
-    if st is None:
-        st = states[p.info.id] = RunState(ctx, p)
-    return st
+class RootCause:
+    """``supersedes`` within one run: one root cause, one finding. A finding of this policy is
+    dropped when a policy that supersedes it (and runs) fails on the same resource; a finding
+    of a superseding policy names the failures of the policies it supersedes there and takes
+    the highest severity. Policies not in the run (``ctx.check_ids``) are ignored."""
 
+    def __init__(self, policy: PolicyCheck, ctx: ScanContext):
+        running = getattr(ctx, "check_ids", None) or frozenset()
+        self.policy, self.ctx = policy, ctx
+        self.over = [(p, w) for p, w in policy.superseded_by if p.info.id in running]
+        self.under = [(p, w) for p, w in policy.absorbs if p.info.id in running]
+        self.states: dict = {}
 
-def _applies(p: PolicyCheck, when, ctx: ScanContext, states: dict, node) -> bool:
-    """Whether the supersession condition ``when`` (``p``'s assertion) holds for ``node``."""
-    if when is None:
+    def keep(self, node, hit: Hit) -> bool:
+        if any(self._applies(p, when, node) and self._verdict(p, node).status == FAIL
+               for p, when in self.over):
+            return False  # reported once, by the policy that supersedes this one
+        own = self.policy.severity_of(hit)
+        for p, when in self.under:
+            if not self._applies(self.policy, when, node):
+                continue
+            v = self._verdict(p, node)
+            if v.status != FAIL or v.hit is None:
+                continue
+            hit.message += f"; also {p.info.id} ({p.info.title}): {v.reason}"
+            theirs = p.severity_of(v.hit)
+            if _RANK[theirs] > _RANK[own]:
+                hit.severity = own = theirs
         return True
-    env = Env(node, node.resource, _state(p, ctx, states), p.unresolved)
-    try:
-        return when.evaluate(env).ok
-    except SkipResource:
-        return False
 
+    def _state(self, p: PolicyCheck) -> RunState:
+        st = self.states.get(p.info.id)
+        if st is None:
+            st = self.states[p.info.id] = RunState(self.ctx, p)
+        return st
 
-def _fails(pair: tuple, ctx: ScanContext, states: dict, node) -> bool:
-    p, when = pair
-    return (_applies(p, when, ctx, states, node)
-            and p.verdict(_state(p, ctx, states), node).status == FAIL)
+    def _verdict(self, p: PolicyCheck, node) -> Verdict:
+        return p.verdict(self._state(p), node)
 
-
-def _absorb(policy: PolicyCheck, hit: Hit, others: list[PolicyCheck], ctx: ScanContext,
-            states: dict, node) -> None:
-    """Name the superseded policies' failures on the same resource in ``hit`` (which takes
-    the highest severity of them)."""
-    own = policy.severity_of(hit)
-    for p, when in others:
-        if not _applies(policy, when, ctx, states, node):
-            continue
-        v = p.verdict(_state(p, ctx, states), node)
-        if v.status != FAIL or v.hit is None:
-            continue
-        hit.message += f"; also {p.info.id} ({p.info.title}): {v.reason}"
-        theirs = p.severity_of(v.hit)
-        if _RANK[theirs] > _RANK[own]:
-            hit.severity = own = theirs
+    def _applies(self, p: PolicyCheck, when, node) -> bool:
+        """Whether the supersession condition ``when`` (``p``'s assertion) holds for ``node``."""
+        if when is None:
+            return True
+        env = Env(node, node.resource, self._state(p), p.unresolved)
+        try:
+            return when.evaluate(env).ok
+        except SkipResource:
+            return False
 
 
 def referrers_text(graph, node, rtype: str) -> str:
@@ -277,12 +353,25 @@ def referrers_text(graph, node, rtype: str) -> str:
     return ", ".join(seen) if seen else "none"
 
 
-def message_errors(message: str, parameters: dict) -> list[str]:
-    """Unknown placeholders in a message template."""
+def _scope_key(stack, by: str):
+    if by == "stack":
+        return ("stack", stack.assembly_path, stack.name)
+    if by == "stage":
+        return ("stage", stack.stage)
+    return app_key(stack)
+
+
+def _scope_text(key: tuple) -> str:
+    return "/".join(str(k) for k in key[1:])
+
+
+
+def message_errors(message: str, parameters: dict, extra: tuple = ()) -> list[str]:
+    """Unknown placeholders in a message template (``extra``: more known fields)."""
     text = message.replace("{{", "").replace("}}", "")
     bad = []
     for name in PLACEHOLDER.findall(text):
-        if name in FIELDS:
+        if name in FIELDS or name in extra:
             continue
         if name.startswith("param.") and name[6:] in parameters:
             continue

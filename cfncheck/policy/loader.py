@@ -18,7 +18,13 @@ from ..checks import CheckInfo
 from ..config import did_you_mean
 from ..errors import InputError
 from ..yamlio import escape, line_of, load_yaml_file
-from .check import PolicyCheck, ServiceDefault, link_supersessions, message_errors
+from .check import (
+    GROUP_FIELDS,
+    PolicyCheck,
+    ServiceDefault,
+    link_supersessions,
+    message_errors,
+)
 from .evaluate import OPERATORS, CompileContext, CompileError, compile_assertion
 from .groups import GROUPS, TypeSelector, known_resource_types
 from .relations import RELATIONS
@@ -207,6 +213,16 @@ def compile_policy(data, file: str, node=None) -> PolicyCheck:
                                     "{reason} {title} {owner} {created_by} {param.NAME} "
                                     "{referrers.TYPE})", at))
     message = data.get("message")
+    group = data.get("group")
+    if group is not None:
+        if group.get("primary") == "stack" and group["by"] != "stack":
+            raise fail(CompileError(f"primary: stack needs by: stack (a {group['by']} group "
+                                    "spans stacks)", ("group", "primary")))
+        bad = message_errors(group.get("message", ""), params, GROUP_FIELDS)
+        if bad:
+            raise fail(CompileError(f"unknown placeholder {', '.join(bad)} (known: those of "
+                                    "message and {count} {resources} {scope})",
+                                    ("group", "message")))
     stages = data.get("stages")
     info = CheckInfo(
         id=data["id"],
@@ -221,11 +237,12 @@ def compile_policy(data, file: str, node=None) -> PolicyCheck:
         tags=tuple(data.get("tags") or ()),
         security_severity=data.get("security_severity"),
         stages=tuple(stages) if stages else None,
+        combine=dict(data["combine"]) if data.get("combine") else None,
         opt_in=bool(data.get("opt_in", False)),
     )
     check = PolicyCheck(info, TypeSelector(data["resource_types"]), assertion, where, params,
                         data.get("unresolved", "fail"), data.get("cdk_internal", "report"),
-                        message, data)
+                        message, data, group)
     if default:
         check.service_default = ServiceDefault(default_when, default.get("severity", "info"),
                                                default["message"])
