@@ -125,9 +125,14 @@ def scan(
                                        "(default: number of cores)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", min=0.1, help="Seconds allowed "
                                             "per template before it is reported as stalled."),
+    pack: List[str] = typer.Option([], "--pack", help="Pack of checks to run (repeatable; "
+                                   "default: recommended): recommended, all, fsbp, "
+                                   "nist-800-53-rev5, pci-dss-3.2.1, ... Framework packs add a "
+                                   "per-control summary. `cfncheck rules --packs` lists them."),
 ) -> None:
     """Scan cloud assemblies or templates and report findings."""
     from .config import find_config, load_config
+    from .engine import collect_checks
     from .engine import scan as run_scan
     from .report import ReportOptions, render
 
@@ -147,8 +152,10 @@ def scan(
             from .report.text import ProgressBar
 
             progress = ProgressBar()
+        packs = list(pack) or cfg.packs or []
+        checks = collect_checks(cfg, policies, packs=packs)
         try:
-            result = run_scan([str(p) for p in paths], cfg, stage, policy_dirs=policies,
+            result = run_scan([str(p) for p in paths], cfg, stage, checks=checks,
                               jobs=jobs, timeout=timeout, progress=progress)
         finally:
             if progress is not None:
@@ -166,6 +173,7 @@ def scan(
     options = ReportOptions(fail_on=threshold, sarif_root=str(root) if root else None,
                             category=category, scanned=[str(p) for p in paths],
                             config_path=str(cfg.path) if cfg.path else None)
+    _control_results(options, result, checks, packs)
     for f, out in pairs:
         options.color = out is None and f == "text" and _color(sys.stdout)
         options.width = None
@@ -188,6 +196,18 @@ def scan(
     if result.errors:
         raise typer.Exit(EXIT_INPUT)
     raise typer.Exit(EXIT_FINDINGS if result.gate(threshold) else EXIT_OK)
+
+
+def _control_results(options, result, checks, packs) -> None:
+    """Framework packs selected: per-control rows for the reports (cfncheck/packs.py)."""
+    from .packs import selected_frameworks
+
+    fws = selected_frameworks(packs)
+    if fws:
+        from .packs import control_summary
+
+        options.extra["frameworks"] = fws
+        options.extra["controls"] = control_summary(result, checks, fws)
 
 
 def _color(stream) -> bool:
@@ -247,20 +267,51 @@ def baseline_create(
 
 
 @app.command("rules")
-def list_rules(config: Optional[Path] = typer.Option(None, "--config", "-c")) -> None:
+def list_rules(config: Optional[Path] = typer.Option(None, "--config", "-c"),
+               pack: List[str] = typer.Option([], "--pack", help="Only the checks of this "
+                                              "pack (repeatable; default: recommended)."),
+               fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+               packs: bool = typer.Option(False, "--packs", help="List the packs instead.")
+               ) -> None:
     """List every check (rule pack and policies) with its id, severity and title."""
+    import json
+
     from .config import find_config, load_config
     from .engine import collect_checks
+    from .packs import control_sources, controls_of, frameworks, pack_names, packs_of
 
+    if fmt not in ("text", "json"):
+        fail(f"--format must be text or json, not {fmt!r}")
+    if packs:
+        fws = frameworks()
+        rows = [{"name": n, "title": (fws.get(n) or {}).get("title") or
+                 {"recommended": "every check that is not opt-in (the default)",
+                  "all": "every check, opt-in ones included"}.get(n, n)} for n in pack_names()]
+        if fmt == "json":
+            typer.echo(json.dumps(rows, indent=2))
+        else:
+            for r in rows:
+                typer.echo(f"{r['name']:40} {r['title']}")
+        return
     try:
         cfg = load_config(config if config is not None else find_config(Path.cwd()))
-        checks = collect_checks(cfg)
+        checks = collect_checks(cfg, packs=list(pack) or None)
     except InputError as e:
         fail(e)
     from .suppressions import BUILTIN_CHECKS
 
+    # the built-in suppression checks (CC-SUP-*) run with every pack
     infos = [c.info for c in checks] + [i for i in BUILTIN_CHECKS if cfg.enabled(i.id)]
-    for info in sorted(infos, key=lambda i: i.id):
+    infos.sort(key=lambda i: i.id)
+    if fmt == "json":
+        typer.echo(json.dumps([{
+            "id": i.id, "title": i.title, "severity": i.severity, "kind": i.kind,
+            "category": i.category, "opt_in": bool(getattr(i, "opt_in", False)),
+            "packs": packs_of(i), "controls": controls_of(i.id),
+            "control_sources": control_sources(i.id), "docs_url": i.docs_url,
+        } for i in infos], indent=2))
+        return
+    for info in infos:
         typer.echo(f"{info.id:14} {info.severity:8} {info.kind:7} {info.title}")
 
 

@@ -40,8 +40,12 @@ class ScanResult:
         return [f for f in self.findings if not f.suppressed and at_or_above(f.severity, fail_on)]
 
 
-def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = ()) -> list[Check]:
-    """Every enabled check: the rule pack and the policies (built-in and extra folders)."""
+def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = (),
+                   packs: Iterable[str] | None = None) -> list[Check]:
+    """Every enabled check of the selected packs (``packs``, else the config's ``packs:``,
+    else ``recommended``; see :mod:`cfncheck.packs`): the rule pack and the policies
+    (built-in and extra folders)."""
+    from .packs import select
     from .policy import load_policy_checks
     from .rules import all_rules
 
@@ -54,7 +58,14 @@ def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = ()) -> li
                              f"({seen[c.info.id].info.source_file} and {c.info.source_file})",
                              c.info.source_file, kind="policy")
         seen[c.info.id] = c
-    return [c for c in checks if config.enabled(c.info.id)]
+    try:
+        chosen = select(checks, list(packs or ()) or config.packs)
+    except InputError as e:
+        if config.path and not packs:
+            raise InputError(e.message, str(config.path), config.line(["packs"]),
+                             kind="config") from None
+        raise
+    return [c for c in chosen if config.enabled(c.info.id)]
 
 
 def scan(paths: list[str | Path], config: Config | None = None, stage: str | None = None,

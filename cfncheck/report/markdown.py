@@ -58,6 +58,7 @@ def render(result, options) -> str:
         tot.update({k: r[k] for k in ("error", "warning", "info", "suppressed")})
     out += [f"| **Total** | **{len(result.stacks)} stacks** | **{tot['error']}** | "
             f"**{tot['warning']}** | **{tot['info']}** | **{tot['suppressed']}** |", ""]
+    out += controls_markdown(options, cell)  # per-control results (framework packs)
 
     ranked = sorted(act, key=lambda f: (RANK[f.severity], f.sort_key()))
     if ranked:
@@ -131,6 +132,12 @@ def render(result, options) -> str:
         out += ["<details><summary>Notes</summary>", ""] + \
             [f"- {cell(n)}" for n in result.notes] + ["", "</details>", ""]
     return "\n".join(out) + "\n"
+
+
+def controls_markdown(options, cell) -> list[str]:
+    from .controls import markdown_lines
+
+    return markdown_lines(options, cell)
 
 
 def _resource(f) -> str:

@@ -35,6 +35,7 @@ def render(result, options) -> str:
                       width=options.width or 120, emoji=False, soft_wrap=not color)
     _findings(console, result, options)
     _summary(console, result, options)
+    _controls(console, options)
     _suppressions(console, result)
     _verdict(console, result, options)
     return buf.getvalue()
@@ -95,6 +96,13 @@ def _indented(console: Console, text: Text, n: int) -> None:
         console.print(Padding(text, (0, 0, 0, n)))
     else:
         console.print(Text(" " * n) + text, soft_wrap=True)
+
+
+def _controls(console: Console, options) -> None:
+    """Per-control results when framework packs are selected (cfncheck/report/controls.py)."""
+    from .controls import text_section
+
+    text_section(console, options)
 
 
 def _summary(console: Console, result, options) -> None:
