@@ -104,7 +104,7 @@ def scan(
     paths: List[Path] = typer.Argument(..., help="cdk.out folders, template files or folders."),
     stage: Optional[str] = typer.Option(None, "--stage", help="Stage for every stack "
                                         "(overrides detection), e.g. prod."),
-    fmt: List[str] = typer.Option([], "--format", "-f", help="text (default), json, sarif, "
+    fmt: List[str] = typer.Option([], "--format", "-f", help="text (default), json, sarif, html, "
                                   "junit, github, markdown. Repeat for several; pair each "
                                   "with an --output."),
     output: List[Path] = typer.Option([], "--output", "-o", help="Write the preceding "

@@ -32,6 +32,7 @@ class ScanResult:
     checks: list[CheckInfo] = field(default_factory=list)
     peer_suppressions: list[dict] = field(default_factory=list)  # see suppressions.py
     baseline: dict | None = None  # {"file", "matched", "new", "stale"} after --baseline
+    graph: object = None  # the cross-stack Graph the checks ran on (the HTML report draws it)
 
     def gate(self, fail_on: str) -> list[Finding]:
         """Unsuppressed findings at or above the threshold."""
@@ -105,6 +106,7 @@ def evaluate(loaded: LoadResult, config: Config, checks: list[Check],
                             f"a stage skip them): {', '.join(unknown[:5])}"
                             + (" ..." if len(unknown) > 5 else ""))
     graph = Graph(stacks)
+    result.graph = graph
     ctx = ScanContext(stacks=stacks, graph=graph, config=config, notes=result.notes)
     from .parallel import run_checks
 

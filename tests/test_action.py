@@ -68,6 +68,7 @@ class Runner:
             f.write_text("")
         (tmp_path / "runner").mkdir()
         self.runner_temp = tmp_path / "runner"
+        self.artifact_outputs: dict = {}
 
     def expr(self, text: str) -> str:
         def sub(m):
@@ -78,6 +79,8 @@ class Runner:
                 return str(ROOT)
             if e.startswith("steps.scan.outputs."):
                 return read_outputs(self.files["GITHUB_OUTPUT"]).get(e.rsplit(".", 1)[1], "")
+            if e.startswith("steps.html.outputs."):  # what actions/upload-artifact would set
+                return self.artifact_outputs.get(e.rsplit(".", 1)[1], "")
             raise AssertionError(f"unexpected expression {e}")
         return EXPR.sub(sub, str(text))
 
@@ -100,8 +103,9 @@ def test_action_metadata():
     assert ACTION["runs"]["using"] == "composite"
     assert set(ACTION["inputs"]) == {"path", "config", "stage", "fail-on", "sarif-file",
                                      "category", "upload-sarif", "baseline", "python-version",
-                                     "version"}
-    assert set(ACTION["outputs"]) == {"findings", "errors", "sarif-file", "exit-code"}
+                                     "version", "html-report", "html-artifact-name"}
+    assert set(ACTION["outputs"]) == {"findings", "errors", "sarif-file", "exit-code",
+                                      "html-report"}
     upload = step(name="Upload SARIF to code scanning")
     assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
     assert upload["with"] == {"sarif_file": "${{ steps.scan.outputs.sarif-file }}"}
@@ -128,7 +132,7 @@ def test_scan_step_writes_summary_outputs_annotations_and_sarif(tmp_path):
     assert lines[-1].startswith("::notice title=cfncheck summary::cfncheck: 2 errors")
     out = read_outputs(r.files["GITHUB_OUTPUT"])
     assert out == {"findings": "12", "errors": "2", "exit-code": "1",
-                   "sarif-file": "cfncheck.sarif", "sarif-written": "true"}
+                   "sarif-file": "cfncheck.sarif", "sarif-written": "true", "html-report": ""}
     summary = r.files["GITHUB_STEP_SUMMARY"].read_text()
     assert summary.startswith("## ❌ cfncheck failed: 2 finding(s) at or above `error`")
     assert "| **Total** | **6 stacks** | **2** | **4** | **6** | **0** |" in summary
@@ -179,3 +183,30 @@ def test_pre_commit_hook_definition():
     assert hook["pass_filenames"] is False and hook["args"] == ["cdk.out"]
     assert hook["language"] == "python"
     assert re.search(hook["files"], "app/stacks/api_stack.py")
+
+
+def test_html_report_is_written_uploaded_and_linked(tmp_path):
+    r = Runner(tmp_path, {"html-report": "reports/cfncheck.html"})
+    (r.work / "reports").mkdir()
+    assert r.run(step("scan")).returncode == 0
+    out = read_outputs(r.files["GITHUB_OUTPUT"])
+    assert out["html-report"] == "reports/cfncheck.html"
+    html = (r.work / "reports" / "cfncheck.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and 'id="cfncheck-data"' in html
+    upload = step(name="Upload the HTML report")
+    assert upload["uses"] == "actions/upload-artifact@v4"
+    assert upload["with"]["path"] == "${{ steps.scan.outputs.html-report }}"
+    assert upload["if"] == "${{ always() && steps.scan.outputs.html-report != '' }}"
+    r.artifact_outputs = {"artifact-url": "https://github.com/acme/infra/actions/runs/1/artifacts/9"}
+    link = r.run(step(name="Link the HTML report from the job summary"))
+    assert link.returncode == 0, link.stderr
+    assert ("[HTML report: the assembly drawn with its findings]"
+            "(https://github.com/acme/infra/actions/runs/1/artifacts/9) "
+            "(artifact `cfncheck-report`)") in r.files["GITHUB_STEP_SUMMARY"].read_text()
+
+
+def test_no_html_report_by_default(tmp_path):
+    r = Runner(tmp_path, {})
+    assert r.run(step("scan")).returncode == 0
+    assert read_outputs(r.files["GITHUB_OUTPUT"])["html-report"] == ""
+    assert not list(r.work.rglob("*.html"))

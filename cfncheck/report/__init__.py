@@ -2,7 +2,8 @@
 
 Formats: ``text`` (rich, for people), ``json`` (versioned, docs/json-output.md), ``sarif``
 (SARIF 2.1.0 for code scanning), ``junit`` (JUnit XML for CI test tabs), ``github`` (GitHub
-workflow-command annotations) and ``markdown`` (a job summary for ``$GITHUB_STEP_SUMMARY``).
+workflow-command annotations), ``markdown`` (a job summary for ``$GITHUB_STEP_SUMMARY``) and
+``html`` (a self-contained page with the assembly drawn and the findings on it).
 Several can be written in one run (``--format sarif -o x.sarif --format text``).
 
 Shared helpers for all writers live here: counts by severity and by stack, the verdict, and
@@ -24,6 +25,7 @@ FORMATS = {
     "junit": "junit",
     "github": "github",
     "markdown": "markdown",
+    "html": "html",
 }
 
 

@@ -1,0 +1,1 @@
+"""Platform sample app: network/compute, data, API, delivery and events stacks per stage."""
