@@ -327,6 +327,19 @@ class Runner:
         return result.findings, None
 
 
+
+def _verdicts(findings):
+    """(rule id, logical id, type, suppressed) per resource a finding names: a grouped finding
+    names each of its related resources, a merged one each check it covers."""
+    for f in findings:
+        rules = (f.rule_id, *(c["rule_id"] for c in getattr(f, "covers", ())))
+        members = getattr(f, "related", None) or [
+            {"logical_id": f.logical_id, "resource_type": f.resource_type}]
+        for rule_id in rules:
+            for m in members:
+                yield (rule_id, m["logical_id"], m["resource_type"],
+                       bool(f.suppressed or m.get("suppressed")))
+
 def evaluate(case: Case, entry: dict | None, runner: Runner, cmap: dict,
              excluded: dict, explained: dict) -> None:
     """Sets the case's status, actual verdict and findings."""
@@ -359,14 +372,14 @@ def evaluate(case: Case, entry: dict | None, runner: Runner, cmap: dict,
     types = entry.get("types")
     lid = case.resource.split(".", 1)[1] if case.resource else None
     hits, sup = [], []
-    for f in findings:
-        if f.rule_id not in ids:
+    for rule_id, f_lid, f_type, suppressed in _verdicts(findings):
+        if rule_id not in ids:
             continue
-        if lid is not None and f.logical_id != lid:
+        if lid is not None and f_lid != lid:
             continue
-        if types and not any(_glob(f.resource_type or "", t) for t in types):
+        if types and not any(_glob(f_type or "", t) for t in types):
             continue
-        (sup if f.suppressed else hits).append(f"{f.rule_id}@{f.logical_id}")
+        (sup if suppressed else hits).append(f"{rule_id}@{f_lid}")
     case.findings, case.suppressed = sorted(set(hits)), sorted(set(sup))
     case.actual = "FAIL" if hits else "PASS"
     if error and not findings:

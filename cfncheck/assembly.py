@@ -68,6 +68,8 @@ class Stack:
     annotations: list = field(default_factory=list)
     traces: dict = field(default_factory=dict)  # construct path -> creation stack trace
     assets: dict = field(default_factory=dict)  # logical id -> asset folder (Path)
+    #: logical id -> absolute asset path outside the assembly (CDK skipped staging/bundling)
+    unstaged_assets: dict = field(default_factory=dict)
     parent: "Stack | None" = None
     parent_logical_id: str | None = None  # the AWS::CloudFormation::Stack resource in the parent
     children: list = field(default_factory=list)
@@ -194,7 +196,13 @@ def _load(paths: list[str | Path]) -> LoadResult:
                 raise InputError("no such file or folder", str(raw))
             if p.is_dir():
                 if (p / "manifest.json").is_file():
-                    _load_assembly(p, p, result)
+                    root, stages = _enclosing_assembly(p)
+                    tree = None
+                    if root != p and (root / "tree.json").is_file():
+                        tree = ConstructTree()  # the app's tree sits at the enclosing root
+                        tree.add_file(root / "tree.json")
+                        result.trees.append(tree)
+                    _load_assembly(p, root, result, stages, inherited_tree=tree)
                 elif (p / "cdk.out" / "manifest.json").is_file():
                     _load_assembly(p / "cdk.out", p / "cdk.out", result)
                 else:
@@ -207,6 +215,36 @@ def _load(paths: list[str | Path]) -> LoadResult:
             result.errors.append(e)
     _dedupe_names(result.stacks)
     return result
+
+
+def _enclosing_assembly(folder: Path) -> tuple[Path, tuple]:
+    """(root, Stage names) for an assembly folder. A CDK Stage's sub-assembly
+    (``cdk.out/assembly-Prod``) keeps its assets at the enclosing cloud assembly's root
+    (``../asset.*``): when the parent folder's manifest lists this folder as a nested cloud
+    assembly, paths may resolve anywhere inside that enclosing ``cdk.out`` (and the Stage
+    names are kept for stage detection); otherwise the folder itself is the fence."""
+    root, stages = folder, ()
+    for _ in range(MAX_ASSEMBLY_DEPTH):
+        parent = root.resolve().parent
+        if not (parent / "manifest.json").is_file():
+            break
+        try:
+            artifacts = _read_json(parent / "manifest.json").get("artifacts")
+        except InputError:
+            break
+        name = None
+        for art_id, art in (artifacts.items() if isinstance(artifacts, dict) else ()):
+            props = art.get("properties") if isinstance(art, dict) else None
+            if isinstance(art, dict) and art.get("type") == NESTED_ASSEMBLY and \
+                    isinstance(props, dict) and isinstance(props.get("directoryName"), str) \
+                    and (parent / props["directoryName"]).resolve() == root.resolve():
+                shown = art.get("displayName") or props.get("displayName") or art_id
+                name = shown if isinstance(shown, str) else art_id
+                break
+        if name is None:
+            break
+        root, stages = parent, (name, *stages)
+    return root, stages
 
 
 # ---------------------------------------------------------------------------------------------
@@ -569,7 +607,7 @@ def _link_assets(stack: Stack, folder: Path, root: Path, asset_sources: dict,
         md = res.get("Metadata") if isinstance(res.get("Metadata"), dict) else {}
         asset_path = md.get("aws:asset:path")
         target: Path | None = None
-        if isinstance(asset_path, str):
+        if isinstance(asset_path, str) and "\0" not in asset_path:
             if asset_path not in checked:  # functions share assets: resolve each path once
                 p = folder / asset_path
                 inside = _inside(p, root)
@@ -577,6 +615,12 @@ def _link_assets(stack: Stack, folder: Path, root: Path, asset_sources: dict,
             p, inside, exists = checked[asset_path]
             if exists:
                 target = p
+            elif not inside and Path(asset_path).is_absolute():
+                # CDK writes the absolute source path when it skips staging or bundling
+                # (`cdk synth --no-staging`, bundling limited to other stacks): a normal
+                # assembly whose code is simply not in it. Never read; one note per stack.
+                stack.unstaged_assets[lid] = asset_path
+                continue
             elif not inside:
                 result.errors.append(InputError(
                     f"resource {lid}: aws:asset:path {asset_path!r} points outside the "
@@ -589,6 +633,18 @@ def _link_assets(stack: Stack, folder: Path, root: Path, asset_sources: dict,
                     break
         if target is not None:
             stack.assets[lid] = target
+    if stack.unstaged_assets:
+        result.notes.append(_unstaged_note(stack))
+
+
+def _unstaged_note(stack: Stack) -> str:
+    lids = sorted(stack.unstaged_assets)
+    shown = ", ".join(lids[:5]) + (f" and {len(lids) - 5} more" if len(lids) > 5 else "")
+    return (f"stack {stack.name}: the code of {len(lids)} resource(s) ({shown}) is not in the "
+            "assembly: their aws:asset:path is an absolute source path, as CDK writes it when "
+            "it skips staging or bundling (cdk synth --no-staging, bundling limited to other "
+            "stacks); cfncheck reads nothing outside the assembly, so their bundles are not "
+            "checked. Synthesize with staging and bundling to check them.")
 
 
 def _nested_prefix(construct_path: str | None, lid: str, parent: Stack) -> str:

@@ -40,10 +40,13 @@ MAX_BASELINE_BYTES = 64 * 1024 * 1024
 
 def create_baseline(result) -> str:
     """The baseline file text for the unsuppressed findings of ``result``."""
-    entries = [{"fingerprint": f.fingerprint, "rule_id": f.rule_id, "severity": f.severity,
+    # a merged finding is recorded as each finding it stands for (see apply_baseline)
+    entries = [{"fingerprint": fp, "rule_id": rid, "severity": f.severity,
                 "stack": f.stack, "resource": f.construct_path or f.logical_id or "",
                 "title": f.title}
-               for f in result.findings if not f.suppressed]
+               for f in result.findings if not f.suppressed
+               for rid, fp in ((f.rule_id, f.fingerprint),
+                               *((c["rule_id"], c["fingerprint"]) for c in f.covers))]
     entries.sort(key=lambda e: (e["stack"], e["resource"], e["rule_id"], e["fingerprint"]))
     doc = {"version": BASELINE_VERSION, "tool": "cfncheck", "tool_version": __version__,
            "findings": entries}
@@ -95,10 +98,18 @@ def apply_baseline(result, path: str | Path) -> None:
     for f in result.findings:
         if f.suppressed:
             continue
-        if remaining[f.fingerprint] > 0:
-            remaining[f.fingerprint] -= 1
+        # a merged finding (covers) is recorded when the baseline has every finding it stands
+        # for (a new missing part is a new defect)
+        wanted = [f.fingerprint, *(c["fingerprint"] for c in f.covers)]
+        known = wanted if all(remaining[fp] > 0 for fp in wanted) else []
+        members = [m.get("fingerprint") for m in f.related]
+        if not known and members and all(fp and remaining[fp] > 0 for fp in members):
+            known = members  # a baseline from before the check grouped: every member in it
+        if known:
+            for fp in known:
+                remaining[fp] -= 1
             f.suppressed = Suppression("baseline", f"recorded in the baseline {Path(path).name}")
-            matched += 1
+            matched += len(known)
         else:
             new += 1
     stale = total - matched

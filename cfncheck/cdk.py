@@ -74,6 +74,10 @@ _INTERFACES = tuple(i for i in (IPolicyValidationPluginBeta1, IPolicyValidationP
 # suppress()
 
 
+#: a check id (CC-S3-001, W9101, ACME-SQS-001) or a glob of them (CC-IAM-*, W91*)
+_ID_GLOB = re.compile(r"^[A-Z*?\[][A-Z0-9_*?\[\]-]*$")
+
+
 def suppress(construct, rule_id: str, reason: str, expires: str | None = None, *,
              apply_to_children: bool = False) -> None:
     """Accept a finding of ``rule_id`` on ``construct`` with a ``reason`` (required).
@@ -86,6 +90,11 @@ def suppress(construct, rule_id: str, reason: str, expires: str | None = None, *
     """
     if not isinstance(rule_id, str) or not rule_id.strip():
         raise ValueError("suppress(): rule_id must be a non-empty check id such as 'CC-S3-001'")
+    if not _ID_GLOB.match(rule_id.strip()):
+        hint = f" (did you mean {rule_id.strip().upper()}?)" \
+            if _ID_GLOB.match(rule_id.strip().upper()) else ""
+        raise ValueError(f"suppress(): {rule_id!r} is not a check id or glob: ids are upper "
+                         f"case, such as 'CC-S3-001', 'W9101' or 'CC-IAM-*'{hint}")
     if not isinstance(reason, str) or not reason.strip():
         raise ValueError(f"suppress(): a reason is required to suppress {rule_id} "
                          "(say why the finding is accepted)")
@@ -218,6 +227,7 @@ class CfncheckPlugin:
         self.last_result = result
         selected = _selected_stacks(result.stacks, wanted)
         by_key = {(s.template_rel, s.name): s for s in result.stacks}
+        by_name = {s.name: s for s in result.stacks}
         repo_root = Path(self._repo_root) if self._repo_root else _git_root(Path.cwd())
         app_dir = _app_dir()
         mine = [f for f in result.findings if by_key.get((f.template, f.stack)) in selected]
@@ -233,7 +243,7 @@ class CfncheckPlugin:
 
                 f.source_location = source_location(stack, f.construct_path, repo_root,
                                                     app_dir=app_dir)
-            violations.append(_violation(f, stack))
+            violations.append(_violation(f, stack, by_name))
         mine_ids = {id(f) for f in mine}
         gate = [f for f in result.gate(threshold) if id(f) in mine_ids]
         metadata = {
@@ -288,7 +298,7 @@ def _selected_stacks(stacks, wanted: set[Path]) -> set:
     return out
 
 
-def _violation(f, stack) -> dict:
+def _violation(f, stack, stacks: dict | None = None) -> dict:
     path = list(f.path)
     if f.logical_id and path[:2] == ["Resources", f.logical_id]:
         location = ".".join(str(p) for p in path[2:])
@@ -310,13 +320,26 @@ def _violation(f, stack) -> dict:
         "fix": f.remediation or None,
         "severity": f.severity,
         "rule_metadata": meta,
-        "resource": {
-            "resource_logical_id": f.logical_id or "",
-            "template_path": str(stack.template.path.resolve()),
-            "locations": [location] if location else [],
-            "construct_path": f.construct_path,
-        },
+        "resources": _violating_resources(f, stack, location, stacks or {}),
     }
+
+
+def _violating_resources(f, stack, location: str, stacks: dict) -> list[dict]:
+    """The finding's resource; for a grouped finding each affected resource (CDK lists them
+    under the one violation)."""
+    if not f.related:
+        return [{"resource_logical_id": f.logical_id or "",
+                 "template_path": str(stack.template.path.resolve()),
+                 "locations": [location] if location else [],
+                 "construct_path": f.construct_path}]
+    out = []
+    for m in f.related:
+        member_stack = stacks.get(m.get("stack"), stack)
+        out.append({"resource_logical_id": m.get("logical_id") or "",
+                    "template_path": str(member_stack.template.path.resolve()),
+                    "locations": [],
+                    "construct_path": m.get("construct_path")})
+    return out
 
 
 def _to_cdk(report: dict, modern: bool):
@@ -330,14 +353,17 @@ def _to_cdk(report: dict, modern: bool):
                                                    PolicyViolatingResourceBeta1)
     violations = []
     for v in report["violations"]:
-        res = dict(v["resource"])
-        cp = res.pop("construct_path")
-        if modern and cp:
-            res["construct_path"] = cp
+        resources = []
+        for raw in v["resources"]:
+            res = dict(raw)
+            cp = res.pop("construct_path")
+            if modern and cp:
+                res["construct_path"] = cp
+            resources.append(resource_cls(**res))
         violations.append(violation_cls(
             rule_name=v["rule_name"], description=v["description"], fix=v["fix"],
             severity=v["severity"], rule_metadata=v["rule_metadata"],
-            violating_resources=[resource_cls(**res)]))
+            violating_resources=resources))
     return report_cls(success=report["success"], violations=violations,
                       metadata=report["metadata"], plugin_version=__version__)
 

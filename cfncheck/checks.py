@@ -2,8 +2,10 @@
 
 A check has a :class:`CheckInfo` (its public, stable id and documentation) and a ``run(ctx)``
 that yields :class:`Hit` objects: the stack, the resource, the path in the template, a message
-and a fingerprint ``key``. The engine (:mod:`cfncheck.engine`) turns hits into
-:class:`~cfncheck.findings.Finding` objects, adding stage, construct path, file, line and column.
+and a fingerprint ``key``; a *grouped* hit also lists every affected resource in ``related``
+(one finding for a change that fixes them all, e.g. one ``tags=`` per stack). The engine
+(:mod:`cfncheck.engine`) turns hits into :class:`~cfncheck.findings.Finding` objects, adding
+stage, construct path, file, line and column.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ class CheckInfo:
     security_severity: float | None = None  # 0.0-10.0, for SARIF
     precision: str = "high"  # SARIF precision: very-high | high | medium | low
     stages: tuple | None = None  # stages it applies to; None = all
+    #: checks of one family failing on the same resource are merged into one finding (see
+    #: :func:`cfncheck.engine.merge_families`): {"family", "label", "message"}
+    combine: dict | None = None
 
 
 @dataclass
@@ -43,6 +48,10 @@ class Hit:
     key: str = ""  # discriminator for the fingerprint (e.g. property path, statement index)
     severity: str | None = None  # overrides the check's severity (e.g. lower for CDK internals)
     remediation: str | None = None
+    #: a grouped finding: every affected resource as (stack, logical id) or (stack, logical
+    #: id, key its own hit would have); the hit's own stack/logical_id is the group's primary
+    #: location (logical_id None = the stack itself) and its key names the group
+    related: tuple = ()
 
 
 @dataclass
@@ -55,9 +64,14 @@ class ScanContext:
     def parameter(self, check_id: str, name: str, stage: str, default=None):
         """A check parameter for a stage: config override first, then the check's default.
 
-        Values may be per stage: ``{default: 30, prod: 15}``.
+        Values may be per stage: ``{default: 30, prod: 15}``; a stage missing from a mapping
+        without ``default`` (``{prod: 15}``) keeps the check's own default.
         """
         value = self.config.parameter(check_id, name, default)
+        if value is not default and isinstance(value, dict) and not isinstance(
+                stage_value(default, "default"), dict) and stage not in value and \
+                "default" not in value:
+            return stage_value(default, stage)  # {prod: 15}: other stages keep the default
         return stage_value(value, stage)
 
 

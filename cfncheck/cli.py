@@ -19,14 +19,45 @@ from typer.core import TyperCommand
 from . import __version__
 from .errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# Plain click help (no rich markup: "[tool.cfncheck]" must print as written), -h as checkov and
+# cfn-lint accept it, and help lines wrapped at 80 columns.
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 80}
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  context_settings=_CONTEXT,
                   help="Compliance checks for AWS CloudFormation as AWS CDK synthesizes it.")
-policy_app = typer.Typer(no_args_is_help=True, help="Validate and test YAML policies.")
+policy_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings=_CONTEXT,
+                         help="Validate and test YAML policies.")
 app.add_typer(policy_app, name="policy")
-baseline_app = typer.Typer(no_args_is_help=True, help="Record findings for brownfield adoption.")
+baseline_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                           context_settings=_CONTEXT,
+                           help="Record findings for brownfield adoption.")
 app.add_typer(baseline_app, name="baseline")
 
 FAIL_ON = ("error", "warning", "info", "never")
+SEVERITIES = ("error", "warning", "info")
+
+
+class _Command(TyperCommand):
+    """Help with clean metavars: ``PATH...`` rather than ``{paths}...`` and ``<list[Path]>``."""
+
+    def collect_usage_pieces(self, ctx):
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for p in self.get_params(ctx):
+            if p.param_type_name == "argument":
+                pieces.append(p.metavar or p.name.upper())
+        return pieces
+
+    def format_options(self, ctx, formatter) -> None:
+        args = [(p.metavar or p.name.upper(), p.help or "") for p in self.get_params(ctx)
+                if p.param_type_name == "argument"]
+        opts = [rec for p in self.get_params(ctx) if p.param_type_name == "option"
+                for rec in [p.get_help_record(ctx)] if rec]
+        if args:
+            with formatter.section("Arguments"):
+                formatter.write_dl(args)
+        if opts:
+            with formatter.section("Options"):
+                formatter.write_dl(opts)
 
 
 def _version(value: bool) -> None:
@@ -46,7 +77,7 @@ def fail(error: InputError | str, code: int = EXIT_INPUT) -> None:
     raise typer.Exit(code)
 
 
-class _FormatOrderCommand(TyperCommand):
+class _FormatOrderCommand(_Command):
     """Remembers the order of --format/--output on the command line, so each --output is
     paired with the --format before it (click collects each option into its own list)."""
 
@@ -98,40 +129,56 @@ def _pair_outputs(formats: list[str], outputs: list[Path],
     return [(f, o) for f, o in pairs]
 
 
+PATHS_HELP = "cdk.out folders (a Stage's assembly-* folder too), template files or folders."
+CHECK_HELP = ("Run only these checks: ids or globs (CC-S3-*, W91*), comma-separated or "
+              "repeated; replaces rules.only of the config.")
+SKIP_HELP = "Do not run these checks: ids or globs, comma-separated or repeated."
+CONFIG_HELP = ("Config file (default: .cfncheck.yaml, or [tool.cfncheck] in pyproject.toml, "
+               "beside or above the scanned path, else above the current folder).")
+POLICIES_HELP = "Extra policy folder (repeatable); may be anywhere."
+STAGE_HELP = "Stage of every stack (overrides detection): dev, staging, prod or a custom stage."
+
+
 @app.command(cls=_FormatOrderCommand)
 def scan(
     ctx: typer.Context,
-    paths: List[Path] = typer.Argument(..., help="cdk.out folders, template files or folders."),
-    stage: Optional[str] = typer.Option(None, "--stage", help="Stage for every stack "
-                                        "(overrides detection), e.g. prod."),
-    fmt: List[str] = typer.Option([], "--format", "-f", help="text (default), json, sarif, html, "
-                                  "junit, github, markdown. Repeat for several; pair each "
-                                  "with an --output."),
-    output: List[Path] = typer.Option([], "--output", "-o", help="Write the preceding "
-                                      "--format here instead of standard output."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Config file "
-                                          "(default: .cfncheck.yaml or [tool.cfncheck] in "
-                                          "pyproject.toml, searched upward)."),
-    policies: List[Path] = typer.Option([], "--policies", help="Extra policy folder."),
-    fail_on: Optional[str] = typer.Option(None, "--fail-on", help="error (default), warning, "
+    paths: List[Path] = typer.Argument(..., metavar="PATH...", help=PATHS_HELP),
+    stage: Optional[str] = typer.Option(None, "--stage", metavar="STAGE", help=STAGE_HELP),
+    fmt: List[str] = typer.Option([], "--format", "-f", metavar="FORMAT", help="text "
+                                  "(default), json, sarif, html, junit, github, markdown. "
+                                  "Repeat for several; pair each with an --output."),
+    output: List[Path] = typer.Option([], "--output", "-o", metavar="FILE", help="Write the "
+                                      "preceding --format here instead of standard output."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", metavar="FILE",
+                                          help=CONFIG_HELP),
+    policies: List[Path] = typer.Option([], "--policies", metavar="DIR", help=POLICIES_HELP),
+    check: List[str] = typer.Option([], "--check", metavar="IDS", help=CHECK_HELP),
+    skip_check: List[str] = typer.Option([], "--skip-check", metavar="IDS", help=SKIP_HELP),
+    min_severity: Optional[str] = typer.Option(None, "--min-severity", metavar="LEVEL",
+                                               help="Report only findings at or above: "
+                                               "error, warning or info (default)."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", metavar="LEVEL", help="Exit 1 on "
+                                          "findings at or above: error (default), warning, "
                                           "info or never."),
-    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report only findings "
-                                            "whose fingerprint is not in this baseline file."),
-    sarif_root: Optional[Path] = typer.Option(None, "--sarif-root", help="Folder SARIF "
-                                              "locations are relative to (default: git root)."),
-    category: Optional[str] = typer.Option(None, "--category", help="SARIF "
+    baseline: Optional[Path] = typer.Option(None, "--baseline", metavar="FILE", help="Report "
+                                            "only findings whose fingerprint is not in this "
+                                            "baseline file."),
+    sarif_root: Optional[Path] = typer.Option(None, "--sarif-root", metavar="DIR", help="Folder "
+                                              "SARIF locations are relative to (default: git "
+                                              "root)."),
+    category: Optional[str] = typer.Option(None, "--category", metavar="ID", help="SARIF "
                                            "automationDetails id prefix (one per stage/app)."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes "
-                                       "(default: number of cores)."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", min=0.1, help="Seconds allowed "
-                                            "per template before it is reported as stalled."),
-    pack: List[str] = typer.Option([], "--pack", help="Pack of checks to run (repeatable; "
-                                   "default: recommended): recommended, all, fsbp, "
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, metavar="N", help="Worker "
+                                       "processes (default: number of cores)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=0.1, metavar="SECONDS",
+                                            help="Seconds allowed per template before it is "
+                                            "reported as stalled (default 60)."),
+    pack: List[str] = typer.Option([], "--pack", metavar="NAME", help="Pack of checks to run "
+                                   "(repeatable; default: recommended): recommended, all, fsbp, "
                                    "nist-800-53-rev5, pci-dss-3.2.1, ... Framework packs add a "
                                    "per-control summary. `cfncheck rules --packs` lists them."),
 ) -> None:
     """Scan cloud assemblies or templates and report findings."""
-    from .config import find_config, load_config
     from .engine import collect_checks
     from .engine import scan as run_scan
     from .report import ReportOptions, render
@@ -139,11 +186,14 @@ def scan(
     pairs = _pair_outputs(fmt, output, ctx.meta.get("cfncheck.format_order"))
     progress = None
     try:
-        cfg_path = config if config is not None else find_config(Path.cwd())
-        cfg = load_config(cfg_path)
+        _check_paths(paths)
+        cfg = _load_config(config, paths, stage, check, skip_check)
         threshold = fail_on or cfg.fail_on or "error"
         if threshold not in FAIL_ON:
             fail(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {threshold!r}")
+        if min_severity is not None and min_severity not in SEVERITIES:
+            fail(f"--min-severity must be one of {', '.join(SEVERITIES)}, not "
+                 f"{min_severity!r}")
         if baseline is not None:
             from .baseline import load_baseline
 
@@ -166,15 +216,21 @@ def scan(
             apply_baseline(result, baseline)
     except InputError as e:
         fail(e)
+    if min_severity is not None:
+        from .findings import at_or_above
+
+        result.findings = [f for f in result.findings if at_or_above(f.severity, min_severity)]
     root = sarif_root if sarif_root else (cfg.base / cfg.data["sarif_root"]
                                           if cfg.data.get("sarif_root") else None)
     if root is not None and not Path(root).is_dir():
         fail(InputError("--sarif-root is not a folder", str(root)))
     options = ReportOptions(fail_on=threshold, sarif_root=str(root) if root else None,
                             category=category, scanned=[str(p) for p in paths],
-                            config_path=str(cfg.path) if cfg.path else None)
+                            config_path=result.config)
     _control_results(options, result, checks, packs)
     for f, out in pairs:
+        if f == "text" and out is None and not result.stacks and result.errors:
+            continue  # nothing loaded: the errors on stderr are the answer, not an empty table
         options.color = out is None and f == "text" and _color(sys.stdout)
         options.width = None
         if options.color:
@@ -187,10 +243,7 @@ def scan(
             sys.stdout.flush()
         else:
             _write_atomic(out, text)
-    for e in result.errors:
-        typer.echo(f"cfncheck: error: {e}", err=True)
-    for n in result.notes:
-        typer.echo(f"cfncheck: note: {n}", err=True)
+    _print_errors(result)
     if any(e.kind == "internal" for e in result.errors):
         raise typer.Exit(EXIT_INTERNAL)  # a check crashed: its findings are missing
     if result.errors:
@@ -210,6 +263,39 @@ def _control_results(options, result, checks, packs) -> None:
         options.extra["controls"] = control_summary(result, checks, fws)
 
 
+def _print_errors(result) -> None:
+    for e in result.errors:
+        typer.echo(f"cfncheck: error: {e}", err=True)
+    for n in result.notes:
+        typer.echo(f"cfncheck: note: {n}", err=True)
+
+
+def _check_paths(paths: list[Path]) -> None:
+    """A path that does not exist is a usage error, said once, before anything runs; a
+    missing cdk.out gets the hint to synthesize first."""
+    from .engine import display_path
+
+    for p in paths:
+        if not p.exists():
+            hint = ""
+            if p.name == "cdk.out" or (p.parent / "cdk.json").is_file() or \
+                    (p.parent.name == "cdk.out"):
+                hint = " (run `cdk synth` first to create the cloud assembly)"
+            raise InputError(f"no such file or folder{hint}", display_path(p))
+
+
+def _load_config(config: Path | None, paths, stage: str | None, check=(), skip_check=()):
+    """The config (given, else found beside/above the scanned paths or the current folder),
+    with --check/--skip-check applied and --stage validated."""
+    from .config import find_config, load_config, stage_problem
+
+    path = config if config is not None else find_config(Path.cwd(), paths)
+    cfg = load_config(path).select(check, skip_check)
+    if stage is not None and stage_problem(stage, cfg):
+        raise InputError(f"--stage {stage_problem(stage, cfg)}", kind="usage")
+    return cfg
+
+
 def _color(stream) -> bool:
     """Colours on a terminal unless NO_COLOR is set; FORCE_COLOR forces them."""
     if os.environ.get("NO_COLOR"):
@@ -219,8 +305,9 @@ def _color(stream) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
-@policy_app.command("validate")
-def policy_validate(paths: List[Path] = typer.Argument(..., help="Policy files or folders.")
+@policy_app.command("validate", cls=_Command)
+def policy_validate(paths: List[Path] = typer.Argument(..., metavar="PATH...",
+                                                       help="Policy files or folders.")
                     ) -> None:
     """Validate policy files against policies/policy.schema.json."""
     from .policy.commands import validate
@@ -231,8 +318,9 @@ def policy_validate(paths: List[Path] = typer.Argument(..., help="Policy files o
         fail(e)
 
 
-@policy_app.command("test")
-def policy_test(paths: List[Path] = typer.Argument(None, help="Policy files or folders "
+@policy_app.command("test", cls=_Command)
+def policy_test(paths: List[Path] = typer.Argument(None, metavar="[PATH...]",
+                                                   help="Policy files or folders "
                                                    "(default: the built-in pack).")) -> None:
     """Run each policy's PASS/FAIL test templates."""
     from .policy.commands import test
@@ -243,21 +331,29 @@ def policy_test(paths: List[Path] = typer.Argument(None, help="Policy files or f
         fail(e)
 
 
-@baseline_app.command("create")
+@baseline_app.command("create", cls=_Command)
 def baseline_create(
-    paths: List[Path] = typer.Argument(..., help="cdk.out folders, templates or folders."),
-    output: Path = typer.Option(Path(".cfncheck-baseline.json"), "--output", "-o"),
-    stage: Optional[str] = typer.Option(None, "--stage"),
-    config: Optional[Path] = typer.Option(None, "--config", "-c"),
+    paths: List[Path] = typer.Argument(..., metavar="PATH...", help=PATHS_HELP),
+    output: Path = typer.Option(Path(".cfncheck-baseline.json"), "--output", "-o",
+                                metavar="FILE", help="Baseline file to write."),
+    stage: Optional[str] = typer.Option(None, "--stage", metavar="STAGE", help=STAGE_HELP),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", metavar="FILE",
+                                          help=CONFIG_HELP),
+    policies: List[Path] = typer.Option([], "--policies", metavar="DIR", help=POLICIES_HELP),
+    check: List[str] = typer.Option([], "--check", metavar="IDS", help=CHECK_HELP),
+    skip_check: List[str] = typer.Option([], "--skip-check", metavar="IDS", help=SKIP_HELP),
 ) -> None:
     """Write the fingerprints of the current findings to a baseline file."""
     from .baseline import create_baseline
-    from .config import find_config, load_config
     from .engine import scan as run_scan
 
     try:
-        cfg = load_config(config if config is not None else find_config(Path.cwd()))
-        result = run_scan([str(p) for p in paths], cfg, stage)
+        _check_paths(paths)
+        cfg = _load_config(config, paths, stage, check, skip_check)
+        result = run_scan([str(p) for p in paths], cfg, stage, policy_dirs=policies)
+        if not result.stacks and result.errors:
+            _print_errors(result)
+            raise typer.Exit(EXIT_INPUT)
         _write_atomic(output, create_baseline(result))
     except InputError as e:
         fail(e)
@@ -266,14 +362,22 @@ def baseline_create(
     raise typer.Exit(EXIT_INPUT if result.errors else EXIT_OK)
 
 
-@app.command("rules")
-def list_rules(config: Optional[Path] = typer.Option(None, "--config", "-c"),
-               pack: List[str] = typer.Option([], "--pack", help="Only the checks of this "
-                                              "pack (repeatable; default: recommended)."),
-               fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+@app.command("rules", cls=_Command, short_help="List every check with its id and severity.")
+def list_rules(config: Optional[Path] = typer.Option(None, "--config", "-c", metavar="FILE",
+                                                     help="Config file whose rules, policies "
+                                                     "and custom stages apply (default: "
+                                                     "searched from the current folder)."),
+               policies: List[Path] = typer.Option([], "--policies", metavar="DIR",
+                                                   help=POLICIES_HELP),
+               pack: List[str] = typer.Option([], "--pack", metavar="NAME", help="Only the "
+                                              "checks of this pack (repeatable; default: "
+                                              "recommended)."),
+               fmt: str = typer.Option("text", "--format", "-f", metavar="FORMAT",
+                                       help="text or json (objects with id, title, severity, "
+                                       "packs, controls, ...)."),
                packs: bool = typer.Option(False, "--packs", help="List the packs instead.")
                ) -> None:
-    """List every check (rule pack and policies) with its id, severity and title."""
+    """List every check (rules and policies): id, severity, kind, title."""
     import json
 
     from .config import find_config, load_config
@@ -295,7 +399,7 @@ def list_rules(config: Optional[Path] = typer.Option(None, "--config", "-c"),
         return
     try:
         cfg = load_config(config if config is not None else find_config(Path.cwd()))
-        checks = collect_checks(cfg, packs=list(pack) or None)
+        checks = collect_checks(cfg, policies, packs=list(pack) or None)
     except InputError as e:
         fail(e)
     from .suppressions import BUILTIN_CHECKS

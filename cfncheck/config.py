@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import InputError
-from .yamlio import line_of, load_yaml_file
+from .yamlio import escape, line_of, load_yaml_file
 
 CONFIG_NAMES = (".cfncheck.yaml", ".cfncheck.yml")
 
@@ -46,9 +46,30 @@ class Config:
     def base(self) -> Path:
         return self.path.parent if self.path else Path.cwd()
 
+    #: ``--check`` / ``--skip-check`` patterns from the command line (see :meth:`select`)
+    cli_only: tuple = ()
+    cli_skip: tuple = ()
+    #: every check id known to this scan (set by :func:`check_references`)
+    known_ids: frozenset = frozenset()
+
+    def select(self, only=(), skip=()) -> "Config":
+        """Apply ``--check`` (replaces ``rules.only``) and ``--skip-check`` (added to
+        ``rules.disable``); comma-separated values are split. Validated with the config by
+        :func:`check_references`."""
+        self.cli_only = tuple(_split_ids(only))
+        self.cli_skip = tuple(_split_ids(skip))
+        return self
+
     @property
     def stages(self) -> dict:
         return self.data.get("stages") or {}
+
+    @property
+    def stage_names(self) -> tuple:
+        """The stages a name may refer to: dev, staging, prod and ``custom_stages``."""
+        from .stages import KNOWN_STAGES
+
+        return (*KNOWN_STAGES, *(self.data.get("custom_stages") or ()))
 
     @property
     def stage_tokens(self) -> dict:
@@ -56,7 +77,34 @@ class Config:
 
     @property
     def policy_dirs(self) -> list[Path]:
-        return [self.base / p for p in self.data.get("policies") or []]
+        """Extra policy folders named by the config file, relative to it. They must resolve
+        inside the repository (the git root above the config file, else the config's folder):
+        on a pull request from a fork the config file is the attacker's (``--policies`` on the
+        command line is the operator's choice and may point anywhere)."""
+        out = []
+        fence = self.repository_root
+        for i, p in enumerate(self.data.get("policies") or []):
+            folder = self.base / p
+            try:
+                folder.resolve().relative_to(fence)
+            except ValueError:
+                raise InputError(f"invalid config at policies/{i}: the policy folder "
+                                 f"'{escape(p)}' is outside the repository ({fence}); a "
+                                 "config file may only name "
+                                 "folders inside it (use --policies for others)",
+                                 str(self.path), self.line(("policies", i)),
+                                 kind="config") from None
+            out.append(folder)
+        return out
+
+    @property
+    def repository_root(self) -> Path:
+        """The git root above the config file, else the config file's folder."""
+        base = self.base.resolve()
+        for folder in [base, *base.parents]:
+            if (folder / ".git").exists():
+                return folder
+        return base
 
     @property
     def builtin_policies(self) -> bool:
@@ -86,18 +134,29 @@ class Config:
 
     def enabled(self, check_id: str) -> bool:
         rules = self.data.get("rules") or {}
-        only = rules.get("only")
+        only = self.cli_only or rules.get("only")
         if only and not any(fnmatch.fnmatchcase(check_id, p) for p in only):
             return False
-        return not any(fnmatch.fnmatchcase(check_id, p) for p in rules.get("disable") or [])
+        return not any(fnmatch.fnmatchcase(check_id, p)
+                       for p in [*(rules.get("disable") or []), *self.cli_skip])
 
     def severity(self, check_id: str, default: str) -> str:
         return ((self.data.get("rules") or {}).get("severity") or {}).get(check_id, default)
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest .cfncheck.yaml, or pyproject.toml with [tool.cfncheck], from start upward."""
-    start = start.resolve()
+def find_config(start: Path, scanned=()) -> Path | None:
+    """The config file for a scan: the nearest .cfncheck.yaml, or pyproject.toml with
+    [tool.cfncheck], from each scanned path upward (beside it, then above), then from
+    ``start`` (the current folder) upward; each search stops at the git root."""
+    for raw in scanned:
+        p = Path(raw).resolve()
+        found = _find_upward(p if p.is_dir() else p.parent)
+        if found is not None:
+            return found
+    return _find_upward(start.resolve())
+
+
+def _find_upward(start: Path) -> Path | None:
     for folder in [start, *start.parents]:
         for name in CONFIG_NAMES:
             if (folder / name).is_file():
@@ -152,10 +211,25 @@ def validate_config(data, name: str, node=None, text: str = "") -> None:
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         e = errors[0]
-        where = "/".join(str(x) for x in e.absolute_path) or "(top level)"
-        line = line_of(node, list(e.absolute_path)) if node is not None else \
-            toml_line(text, list(e.absolute_path)) if text else None
-        raise InputError(f"invalid config at {where}: {e.message}", name, line, kind="config")
+        path = list(e.absolute_path)
+        message = e.message
+        if e.validator == "additionalProperties" and isinstance(e.instance, dict):
+            known = list(e.schema.get("properties") or {})
+            extra = [k for k in e.instance if k not in known]
+            if extra:
+                path.append(extra[0])
+                message = f"unknown key '{escape(extra[0])}'" + did_you_mean(extra[0], known) \
+                    + f"; known keys: {', '.join(known)}"
+        elif e.validator == "enum":
+            message = f"'{escape(e.instance)}' is not one of " \
+                f"{', '.join(map(str, e.validator_value))}" \
+                + did_you_mean(str(e.instance), [str(v) for v in e.validator_value])
+        else:
+            message = escape(message, 200)
+        where = escape("/".join(str(x) for x in path), 200) or "(top level)"
+        line = line_of(node, path) if node is not None else \
+            toml_line(text, path) if text else None
+        raise InputError(f"invalid config at {where}: {message}", name, line, kind="config")
     for i, sup in enumerate(data.get("suppressions") or []):
         expires = sup.get("expires")
         try:
@@ -165,8 +239,168 @@ def validate_config(data, name: str, node=None, text: str = "") -> None:
             path = ["suppressions", i, "expires"]
             line = line_of(node, path) if node is not None else \
                 toml_line(text, path) if text else None
-            raise InputError(f"invalid config at suppressions/{i}/expires: {expires!r} is not "
-                             "a date (YYYY-MM-DD)", name, line, kind="config") from None
+            raise InputError(f"invalid config at suppressions/{i}/expires: "
+                             f"'{escape(expires)}' is not a date (YYYY-MM-DD)", name, line,
+                             kind="config") from None
+
+
+def did_you_mean(word: str, candidates) -> str:
+    """`` (did you mean X?)`` for the closest candidate, or ``""``."""
+    import difflib
+
+    candidates = [str(c) for c in candidates]
+    word = str(word)
+    for c in candidates:  # case only: cc-s3-001 -> CC-S3-001
+        if c.lower() == word.lower() and c != word:
+            return f" (did you mean {c}?)"
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _split_ids(values) -> list[str]:
+    out = []
+    for v in values or ():
+        out.extend(p.strip() for p in str(v).split(",") if p.strip())
+    return out
+
+
+def id_problem(pattern: str, known) -> str | None:
+    """Why the check id (or glob) ``pattern`` selects nothing, or None when it matches."""
+    known = sorted(known)
+    if any(fnmatch.fnmatchcase(k, pattern) for k in known):
+        return None
+    what = "no check id matches" if any(c in pattern for c in "*?[") else "no check has id"
+    if what == "no check id matches":
+        return f"{what} '{escape(pattern)}'"
+    return f"{what} '{escape(pattern)}'" + did_you_mean(pattern, known)
+
+
+def stage_problem(name, config: "Config") -> str | None:
+    """Why ``name`` is not a configured stage, or None."""
+    from .stages import TOKENS, UNKNOWN
+
+    names = config.stage_names
+    if not isinstance(name, str) or name in names or name == UNKNOWN:
+        return None
+    alias = TOKENS.get(name.lower())
+    hint = f" (did you mean {alias}?)" if alias in names else did_you_mean(name, names)
+    return f"'{escape(name)}' is not a configured stage{hint}; stages are " \
+        f"{', '.join(names)} (declare others under custom_stages)"
+
+
+def declared_parameters(check) -> dict:
+    """Parameter name -> default of a loaded check (a rule class or a policy)."""
+    params = getattr(check, "parameters", None) or {}
+    if getattr(check.info, "kind", "") == "rule":
+        return {k: v[0] for k, v in params.items()}
+    return dict(params)
+
+
+def _type_name(value) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "null"
+
+
+def _same_type(value, default) -> bool:
+    if default is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float)) and (isinstance(default, float)
+                                                   or isinstance(value, int))
+    if isinstance(default, list):
+        if not isinstance(value, list):
+            return False
+        kinds = {type(d) for d in default}
+        return not kinds or all(any(_same_type(v, d) for d in default) for v in value)
+    return isinstance(value, type(default))
+
+
+def check_references(config: "Config", checks, extra_ids=()) -> None:
+    """Validate every name the config (and ``--check``/``--skip-check``) uses against what
+    exists: check ids and globs (``rules.*``, ``parameters``, ``suppressions``), parameter names
+    and value types, stage names. The known ids come from the loaded checks (rule pack,
+    policies, extra policy folders) and ``extra_ids`` (the built-in CC-SUP checks). Raises an
+    :class:`InputError` ``file:line: what is wrong (did you mean ...)``."""
+    by_id = {c.info.id: c for c in checks}
+    known = set(by_id) | set(extra_ids)
+    config.known_ids = known  # for the notes on CDK-metadata suppressions (suppressions.py)
+    data = config.data
+    name = str(config.path) if config.path else None
+
+    def fail(where: tuple, message: str):
+        label = escape("/".join(str(p) for p in where), 200)
+        raise InputError(f"invalid config at {label}: {message}", name, config.line(where),
+                         kind="config")
+
+    for opt, patterns in (("--check", config.cli_only), ("--skip-check", config.cli_skip)):
+        for pattern in patterns:
+            problem = id_problem(pattern, known)
+            if problem:
+                raise InputError(f"{opt} {escape(pattern)}: {problem}", kind="usage")
+    rules = data.get("rules") or {}
+    for key in ("disable", "only", "enable"):
+        for i, pattern in enumerate(rules.get(key) or []):
+            problem = id_problem(pattern, known) if isinstance(pattern, str) else None
+            if problem:
+                fail(("rules", key, i), problem)
+    for cid in rules.get("severity") or {}:
+        problem = id_problem(cid, known)
+        if problem:
+            fail(("rules", "severity", cid), problem)
+    for i, sup in enumerate(config.suppressions):
+        problem = id_problem(sup["id"], known)
+        if problem:
+            fail(("suppressions", i, "id"), problem)
+        if "stage" in sup and stage_problem(sup["stage"], config):
+            fail(("suppressions", i, "stage"), stage_problem(sup["stage"], config))
+    for glob, stage in config.stages.items():
+        if stage_problem(stage, config):
+            fail(("stages", glob), stage_problem(stage, config))
+    for token, stage in (data.get("stage_tokens") or {}).items():
+        if stage_problem(stage, config):
+            fail(("stage_tokens", token), stage_problem(stage, config))
+    for cid, values in (data.get("parameters") or {}).items():
+        check = by_id.get(cid)
+        if check is None:
+            fail(("parameters", cid),
+                 f"no check has id '{escape(cid)}'" + did_you_mean(cid, known))
+        declared = declared_parameters(check)
+        for pname, value in values.items():
+            where = ("parameters", cid, pname)
+            if pname not in declared:
+                names = ", ".join(declared) or "none"
+                fail(where, f"{cid} has no parameter '{escape(pname)}'"
+                     + did_you_mean(pname, declared) + f" (its parameters: {names})")
+            default = declared[pname]
+            if isinstance(default, dict) and "default" in default:
+                default = default["default"]
+            per_stage = isinstance(value, dict) and not isinstance(default, dict)
+            for stage, v in (value.items() if per_stage else [(None, value)]):
+                if stage is not None and stage != "default" and stage_problem(stage, config):
+                    fail((*where, stage), stage_problem(stage, config))
+                if not _same_type(v, default):
+                    fail((*where, stage) if stage is not None else where,
+                         f"'{escape(v)}' is {_type_name(v)}; {cid} {pname} takes "
+                         f"{_type_name(default)} (default {default!r})")
+    for check in checks:
+        for stage in check.info.stages or ():
+            problem = stage_problem(stage, config)
+            if problem:
+                raise InputError(f"invalid policy at stages: {problem}", check.info.source_file,
+                                 getattr(check, "stages_line", None), kind="policy")
 
 
 def _plain(value):
@@ -230,12 +464,12 @@ def toml_line(text: str, path: list) -> int | None:
         found = None
         for i in range(cursor, len(lines)):
             m = header.match(lines[i])
-            if m and i != cursor:
+            if m:
                 names = _dotted(m.group(1))
-                if names == [*table, key]:
+                if names[:len(table) + 1] == [*table, key]:  # [t.key] or [t.key.sub]
                     found = i
                     break
-                if names[:len(table)] != table:
+                if i != cursor and names[:len(table)] != table:
                     break  # left the current table
                 continue
             if re.match(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", lines[i]) or \

@@ -18,7 +18,7 @@ from .assembly import LoadResult, Stack, load
 from .checks import Check, CheckInfo, Hit, ScanContext
 from .config import Config
 from .errors import InputError
-from .findings import Finding, at_or_above
+from .findings import SEVERITY_RANK, Finding, at_or_above, resource_fingerprint
 from .graph import Graph
 from .stages import UNKNOWN, assign_stages
 
@@ -32,6 +32,7 @@ class ScanResult:
     checks: list[CheckInfo] = field(default_factory=list)
     peer_suppressions: list[dict] = field(default_factory=list)  # see suppressions.py
     baseline: dict | None = None  # {"file", "matched", "new", "stale"} after --baseline
+    config: str | None = None  # the config file used (display path), None for defaults
     graph: object = None  # the cross-stack Graph the checks ran on (the HTML report draws it)
 
     def gate(self, fail_on: str) -> list[Finding]:
@@ -59,6 +60,10 @@ def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = (),
                              f"({seen[c.info.id].info.source_file} and {c.info.source_file})",
                              c.info.source_file, kind="policy")
         seen[c.info.id] = c
+    from .config import check_references
+    from .suppressions import BUILTIN_CHECKS
+
+    check_references(config, checks, [i.id for i in BUILTIN_CHECKS])
     try:
         chosen = select(checks, list(packs or ()) or config.packs)
     except InputError as e:
@@ -82,11 +87,14 @@ def scan(paths: list[str | Path], config: Config | None = None, stage: str | Non
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        loaded = load(paths, max_template_bytes=config.data.get("max_template_bytes"))
-        if checks is None:
+        if checks is None:  # a config mistake fails before the (long) load
             checks = collect_checks(config, policy_dirs)
-        return evaluate(loaded, config, checks, stage, jobs=jobs, timeout=timeout,
-                        progress=progress)
+        loaded = load(unique_paths(paths),
+                      max_template_bytes=config.data.get("max_template_bytes"))
+        result = evaluate(loaded, config, checks, stage, jobs=jobs, timeout=timeout,
+                          progress=progress)
+        result.config = display_path(config.path) if config.path else None
+        return result
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -117,6 +125,7 @@ def evaluate(loaded: LoadResult, config: Config, checks: list[Check],
     from .suppressions import apply_suppressions
 
     apply_suppressions(result.findings, stacks, config, result)
+    result.findings = merge_families(result.findings, result.checks)
     # A total order, so the output does not depend on which process found what first.
     result.findings.sort(key=lambda f: (f.sort_key(), f.message, f.fingerprint))
     return result
@@ -147,12 +156,91 @@ def to_finding(info: CheckInfo, hit: Hit, config: Config) -> Finding:
         key=hit.key,
         docs_url=info.docs_url,
         category=info.category,
+        related=[related_location(info, *member) for member in hit.related],
     )
 
 
-def display_path(path: Path) -> str:
+def related_location(info: CheckInfo, stack: Stack, logical_id: str | None,
+                     key: str | None = None) -> dict:
+    """One affected resource of a grouped finding, located like a primary location. With the
+    ``key`` its own finding would have had, ``fingerprint`` is that finding's fingerprint
+    (baselines recorded before the check grouped its findings match through it)."""
+    res = stack.resources.get(logical_id) if logical_id else None
+    rtype = res.get("Type") if isinstance(res, dict) else None
+    line, _ = stack.template.locate(("Resources", logical_id) if logical_id else ("Resources",))
+    cpath = stack.construct_path(logical_id) if logical_id else None
+    out = {"logical_id": logical_id, "resource_type": rtype if isinstance(rtype, str) else None,
+           "construct_path": cpath, "stack": stack.name,
+           "file": display_path(stack.template.path), "line": line}
+    if key is not None:
+        out["fingerprint"] = resource_fingerprint(info.id, stack.assembly_path, stack.name,
+                                                  cpath, logical_id, key)
+    return out
+
+
+def merge_families(findings: list[Finding], infos: list[CheckInfo]) -> list[Finding]:
+    """One finding per resource for checks of one combine family (``CheckInfo.combine``).
+
+    The three Lambda alarm policies are one root cause when a function has no alarms at all:
+    their unsuppressed findings on the same resource become one finding carried by the lowest
+    id, naming every missing label (``combine.message`` with ``{labels}``), the most severe
+    severity, and ``covers`` listing the other ids and fingerprints. Suppressed findings are
+    left alone, so a suppression of any one id still accepts exactly that part.
+    """
+    families = {i.id: i.combine for i in infos if i.combine}
+    if not families:
+        return findings
+    groups: dict[tuple, list[Finding]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        fam = families.get(f.rule_id)
+        if fam is None or f.suppressed or f.related or f.logical_id is None:
+            out.append(f)
+            continue
+        groups.setdefault((fam["family"], f.assembly_path, f.stack, f.logical_id), []).append(f)
+    for members in groups.values():
+        if len(members) == 1:
+            out.append(members[0])
+            continue
+        members.sort(key=lambda f: f.rule_id)
+        carrier = members[0]
+        labels = [families[f.rule_id].get("label") or f.rule_id for f in members]
+        text = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        template = families[carrier.rule_id].get("message") or "{message}"
+        carrier.message = (template.replace("{labels}", text)
+                           .replace("{logical_id}", carrier.logical_id or "")
+                           .replace("{type}", carrier.resource_type or "")
+                           .replace("{message}", carrier.message)
+                           + " (" + ", ".join(f.rule_id for f in members) + ")")
+        worst = max(members, key=lambda f: SEVERITY_RANK[f.severity])
+        carrier.severity = worst.severity
+        carrier.covers = [{"rule_id": f.rule_id, "fingerprint": f.fingerprint}
+                          for f in members[1:]]
+        out.append(carrier)
+    return out
+
+
+def unique_paths(paths) -> list:
+    """The paths in order, each file or folder once (``cdk.out`` and ``./cdk.out/`` are the
+    same): scanning it twice would double every finding."""
+    out, seen = [], set()
+    for p in paths:
+        try:
+            key = Path(p).resolve()
+        except (OSError, RuntimeError):
+            key = p
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def display_path(path: Path | str) -> str:
+    """A path as shown to the user: relative to the current folder when inside it, else
+    absolute (never ``../..``, which depends on where the command ran from)."""
+    path = Path(path)
     try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith(".." + os.sep + "..") else rel
+        absolute = Path(os.path.abspath(path))
+        return str(absolute.relative_to(Path.cwd()))
+    except (ValueError, OSError):
+        return str(absolute) if "absolute" in locals() else str(path)

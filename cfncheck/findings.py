@@ -8,6 +8,17 @@ assembly path of the stack, the resource's construct path (or logical id when th
 a rule-supplied ``key`` (e.g. the property path or statement index). Lines moving, keys being
 reordered by a re-synthesis, or unrelated resources being added leave it unchanged. Baselines and
 SARIF ``partialFingerprints`` use it.
+
+**Grouped findings.** When one change fixes several resources (one ``tags=`` per stack, one
+dashboard per CDK Stage), a check reports ONE finding for the group: its location is the group's
+primary location (the stack, or its first affected resource) and :attr:`Finding.related` lists
+every affected resource (``logical_id``, ``resource_type``, ``construct_path``, ``stack``,
+``file``, ``line``). The related resources are not part of the fingerprint (the rule's ``key``
+names the group), so a resource joining or leaving the group keeps the finding's identity.
+
+**Merged findings.** Checks of one *combine family* (the three Lambda alarm policies) that fail
+on the same resource are merged after suppressions into one finding carried by the lowest id;
+:attr:`Finding.covers` lists the other ids with their own fingerprints (baselines match any).
 """
 
 from __future__ import annotations
@@ -19,7 +30,7 @@ SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1, "never": 99}
 
 #: JSON output schema version (see docs/json-output.md). Bump on incompatible change.
-JSON_SCHEMA_VERSION = "1.0"
+JSON_SCHEMA_VERSION = "1.1"
 
 
 @dataclass
@@ -55,6 +66,11 @@ class Finding:
     source_location: dict | None = None  # CDK app source line: {"file", "line"}
     suppressed: Suppression | None = None
     fingerprint: str = field(default="")
+    #: grouped finding: every affected resource, {logical_id, resource_type, construct_path,
+    #: stack, file, line} (+ "suppressed": reason when that member alone is suppressed)
+    related: list = field(default_factory=list)
+    #: merged finding: the other checks it stands for, [{rule_id, fingerprint}]
+    covers: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -76,14 +92,23 @@ class Finding:
 
 
 def compute_fingerprint(f: Finding) -> str:
-    where = f.construct_path or f.logical_id or ""
-    parts = [f.rule_id, f.assembly_path, _stack_identity(f), where, f.key]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    if f.related:  # a group: its key names the scope and the failure, not the members
+        return _hash([f.rule_id, f.assembly_path, "group", f.key])
+    return resource_fingerprint(f.rule_id, f.assembly_path, f.stack, f.construct_path,
+                                f.logical_id, f.key)
 
 
-def _stack_identity(f: Finding) -> str:
+def resource_fingerprint(rule_id: str, assembly_path: str, stack: str,
+                         construct_path: str | None, logical_id: str | None, key: str) -> str:
+    """The fingerprint of a finding on one resource (also what each member of a grouped
+    finding would have on its own: baselines written before grouping match through it)."""
     # The construct path already contains the stack path; without one, the stack name does.
-    return "" if f.construct_path else f.stack
+    where = construct_path or logical_id or ""
+    return _hash([rule_id, assembly_path, "" if construct_path else stack, where, key])
+
+
+def _hash(parts: list[str]) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
 def at_or_above(severity: str, threshold: str) -> bool:

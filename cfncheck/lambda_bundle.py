@@ -17,49 +17,187 @@ Imports inside ``try: ... except ImportError`` and ``if TYPE_CHECKING:`` are opt
 ignored; relative imports are followed inside the asset. Third-party packages vendored in the
 asset (listed by a ``*.dist-info``) are not parsed. Results are cached per asset folder and
 handler, and parsed files per path, so several rules share one analysis.
+
+The asset is attacker-controlled: every read is confined to it (the path is resolved and must
+stay inside the asset or layer folder; a symbolic link leading out is never followed, nor is
+its target looked at, so nothing outside can be read or probed for existence), bounded
+(:data:`MAX_FILE_BYTES` for code, :data:`MAX_META_BYTES` for ``*.dist-info`` files, regular
+files only), and a file the analysis cannot handle (too large, too deeply nested for the
+parser, newer syntax than the Python cfncheck runs on) is reported as *not analysed*, never as
+a defect of the function.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import io
+import itertools
+import json
+import os
 import re
+import stat
 import sys
+import tokenize
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-#: modules the AWS Lambda Python runtimes provide outside the standard library
-RUNTIME_MODULES = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "dateutil",
-                             "urllib3", "six", "awslambdaric", "bootstrap", "runtime_client"})
-#: standard-library modules removed in a Python version (cumulative from that version on)
-_REMOVED = {
-    (3, 12): {"distutils", "imp", "asynchat", "asyncore", "smtpd"},
-    (3, 13): {"aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "mailcap",
-              "msilib", "nis", "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau",
-              "telnetlib", "uu", "xdrlib", "lib2to3"},
-}
 NODE_SUFFIXES = (".js", ".mjs", ".cjs")
 MAX_FILES = 400  # first-party modules followed per function
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = 5 * 1024 * 1024  # a handler or first-party module larger is not analysed
+MAX_META_BYTES = 1024 * 1024  # *.dist-info/top_level.txt and RECORD: read at most this much
+MAX_DIR_ENTRIES = 20000  # entries of one sys.path folder looked at
+
+
+@lru_cache(maxsize=1)
+def _runtime_data() -> dict:
+    path = Path(__file__).parent / "data" / "lambda_python_runtimes.json"
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def stdlib_modules(version: tuple[int, int]) -> frozenset[str]:
+    """``sys.stdlib_module_names`` of that Python version (recorded data; the nearest known
+    version for one the data does not have yet)."""
     return _stdlib(version)
 
 
 @lru_cache(maxsize=16)
 def _stdlib(version: tuple[int, int]) -> frozenset[str]:
-    names = set(sys.stdlib_module_names)
-    for since, removed in _REMOVED.items():
-        if version >= since:
-            names -= removed
-    return frozenset(names)
+    table = _runtime_data()["stdlib"]
+    known = sorted(tuple(int(x) for x in k.split(".")) for k in table)
+    older = [v for v in known if v <= version]
+    pick = older[-1] if older else known[0]
+    return frozenset(table[f"{pick[0]}.{pick[1]}"])
+
+
+def runtime_modules(runtime: str) -> frozenset[str]:
+    """Modules the managed Python runtime ships outside the standard library (boto3, ...)."""
+    table = _runtime_data()["runtime"]
+    if runtime in table:
+        return frozenset(table[runtime])
+    version = python_version(runtime)
+    newest = max(table, key=lambda k: python_version(k) or (0, 0))
+    return frozenset(table[newest]) if version and version > (python_version(newest) or (0, 0)) \
+        else frozenset(table["python3.9"])
+
+
+#: modules every Python runtime ships (kept for callers that do not know the runtime)
+RUNTIME_MODULES = frozenset(_runtime_data()["runtime"]["python3.9"])
+
+
+# ---------------------------------------------------------------------------------------------
+# well-known public layers (ARN -> publisher and the Python modules they provide)
+
+
+@dataclass(frozen=True)
+class PublicLayer:
+    publisher: str  # "AWS (Powertools for AWS Lambda, Python)"
+    account: str
+    modules: frozenset
+
+
+#: Powertools for AWS Lambda (Python) layer: the library and the extras it is built with
+_POWERTOOLS_PY_MODULES = frozenset({
+    "aws_lambda_powertools", "aws_xray_sdk", "wrapt", "fastjsonschema", "pydantic",
+    "pydantic_core", "annotated_types", "typing_extensions", "typing_inspection",
+    "aws_encryption_sdk", "jsonpath_ng", "ply", "cryptography", "attr", "attrs"})
+#: (name pattern, publisher accounts or None for any, publisher, modules). Sources:
+#: https://docs.aws.amazon.com/powertools/python/latest/getting-started/lambda-layers/
+#: (017000801446), https://docs.aws.amazon.com/powertools/typescript/latest/ (094274105915),
+#: Lambda Insights https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
+#: Lambda-Insights-extension-versions.html (580247275435 in most regions), the Parameters and
+#: Secrets and AppConfig extensions (one AWS account per region, listed in their guides),
+#: ADOT https://aws-otel.github.io/docs/getting-started/lambda (901920570463).
+_PUBLIC_LAYERS = [
+    (re.compile(r"AWSLambdaPowertoolsPython(?:V\d+)?(?:-[A-Za-z0-9_-]+)?"),
+     {"017000801446"}, "AWS (Powertools for AWS Lambda, Python)", _POWERTOOLS_PY_MODULES),
+    (re.compile(r"AWSLambdaPowertoolsTypeScript(?:V\d+)?(?:-[A-Za-z0-9_-]+)?"),
+     {"094274105915"}, "AWS (Powertools for AWS Lambda, TypeScript)", frozenset()),
+    (re.compile(r"LambdaInsightsExtension(?:-Arm64)?"), None,
+     "AWS (CloudWatch Lambda Insights extension)", frozenset()),
+    (re.compile(r"AWS-Parameters-and-Secrets-Lambda-Extension(?:-Arm64)?"), None,
+     "AWS (Parameters and Secrets Lambda extension)", frozenset()),
+    (re.compile(r"AWS-AppConfig-Extension(?:-Arm64|-Intel)?"), None,
+     "AWS (AppConfig Lambda extension)", frozenset()),
+    (re.compile(r"aws-otel-[a-z0-9-]+"), {"901920570463"},
+     "AWS (Distro for OpenTelemetry)", frozenset({"opentelemetry"})),
+]
+_LAYER_ARN = re.compile(r"arn:(?:aws[a-z-]*|\$\{[^}]*\}):lambda:(?:\$\{[^}]*\}|[a-z0-9-]*):"
+                        r"(\d{12}):layer:([A-Za-z0-9_-]+)(?::\d+)?")
+
+
+def public_layer(arn: object) -> PublicLayer | None:
+    """The well-known public layer a layer ARN (a literal or a ``Fn::Sub``/``Fn::Join``
+    rendered with ``${...}`` placeholders) names, or None."""
+    if not isinstance(arn, str):
+        return None
+    m = _LAYER_ARN.search(arn)
+    if m is None:
+        return None
+    account, name = m.group(1), m.group(2)
+    for pattern, accounts, publisher, modules in _PUBLIC_LAYERS:
+        if pattern.fullmatch(name) and (accounts is None or account in accounts):
+            return PublicLayer(publisher, account, modules)
+    return None
 
 
 def python_version(runtime: str) -> tuple[int, int] | None:
     m = re.fullmatch(r"python(\d+)\.(\d+)", runtime or "")
     return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+# ---------------------------------------------------------------------------------------------
+# confined, bounded reads
+
+
+def confined(path: Path, root: Path) -> Path | None:
+    """``path`` resolved (symbolic links followed), if it stays inside ``root``; else None.
+
+    Resolution is lexical plus ``readlink``: a link's target outside the root is never
+    opened or stat'ed, so the answer reveals nothing about files outside."""
+    try:
+        real_root = Path(os.path.realpath(root))
+        real = Path(os.path.realpath(path))
+        real.relative_to(real_root)
+        return real
+    except (ValueError, OSError, RuntimeError):
+        return None
+
+
+def read_confined(path: Path, root: Path, limit: int) -> tuple[bytes | None, str | None]:
+    """(at most ``limit`` bytes of a regular file inside ``root``, None) or (None, why not).
+
+    ``why`` is ``"outside"`` for a path leading out of the root, ``"too large"`` for a file
+    over the limit, else a short reason. Never reads more than ``limit + 1`` bytes."""
+    real = confined(path, root)
+    if real is None:
+        return None, "outside"
+    try:
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        return None, f"cannot read: {e.strerror}"
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None, "not a regular file"
+        if st.st_size > limit:
+            return None, "too large"
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            raw = fh.read(limit + 1)
+    except OSError as e:
+        return None, f"cannot read: {e.strerror}"
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        return None, "too large"
+    return raw, None
+
+
+def _is_file(path: Path, root: Path) -> bool:
+    """A regular file inside ``root`` (a link leading out counts as absent, unprobed)."""
+    real = confined(path, root)
+    return real is not None and real.is_file()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -81,6 +219,10 @@ class ParsedPython:
     bindings: set = field(default_factory=set)  # module-level names
     star_import: bool = False
     syntax_error: str | None = None
+    not_analysed: str | None = None  # why the file was not analysed (size, depth, outside)
+    #: for a file that does not parse: its module-level imports and definitions, read from
+    #: the tokens (set when the tokenizer gets through the file)
+    partial: "ParsedPython | None" = None
 
 
 class _ImportCollector(ast.NodeVisitor):
@@ -174,35 +316,102 @@ def _target_names(t: ast.expr) -> set:
     return set()
 
 
+
 def parse_python_source(source: str, name: str = "<inline>") -> ParsedPython:
     try:
         tree = ast.parse(source, filename=name)
+        collector = _ImportCollector()
+        collector.visit(tree)
+        out = ParsedPython(imports=collector.imports)
+        out.star_import = _bindings(tree.body, out.bindings)
     except (SyntaxError, ValueError) as e:
         line = getattr(e, "lineno", None)
         return ParsedPython(syntax_error=f"{getattr(e, 'msg', str(e))}"
-                                         + (f" (line {line})" if line else ""))
-    collector = _ImportCollector()
-    collector.visit(tree)
-    out = ParsedPython(imports=collector.imports)
-    out.star_import = _bindings(tree.body, out.bindings)
+                                         + (f" (line {line})" if line else ""),
+                            partial=_top_level(source))
+    except (RecursionError, MemoryError):
+        return ParsedPython(not_analysed="its expressions are nested too deeply for the "
+                                         "parser")
     return out
 
 
-_file_cache: dict[tuple[str, int, int], ParsedPython] = {}
-
-
-def parse_python_file(path: Path) -> ParsedPython:
+def _top_level(source: str) -> ParsedPython | None:
+    """Module-level imports and names of a file the parser rejects (newer syntax), from the
+    tokens: an ``import``/``from`` statement or a ``def``/``class``/assignment starting in
+    column 0 is module-level and unconditional (strings and comments are tokens of their own,
+    so text inside them never counts). None if the tokenizer fails too."""
+    out = ParsedPython()
     try:
-        st = path.stat()
-        key = (str(path), st.st_mtime_ns, st.st_size)
-        if key in _file_cache:
-            return _file_cache[key]
-        if st.st_size > MAX_FILE_BYTES:
-            parsed = ParsedPython()
-        else:
-            parsed = parse_python_source(path.read_bytes().decode("utf-8", "replace"), str(path))
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    start = True
+    line: list = []
+    for i, tok in enumerate(tokens):
+        if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+            if line:
+                _parse_statement(line, out)
+            line, start = [], True
+            continue
+        if tok.type in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+            continue
+        if start:
+            start = False
+            if tok.start[1] != 0 or tok.type != tokenize.NAME:
+                continue
+            if tok.string in ("import", "from"):
+                line = [tok]
+            elif tok.string in ("def", "class") or (tok.string == "async"
+                                                    and i + 1 < len(tokens)
+                                                    and tokens[i + 1].string == "def"):
+                j = i + (2 if tok.string == "async" else 1)
+                if j < len(tokens) and tokens[j].type == tokenize.NAME:
+                    out.bindings.add(tokens[j].string)
+            elif i + 1 < len(tokens) and tokens[i + 1].string in ("=", ":"):
+                out.bindings.add(tok.string)
+        elif line:
+            line.append(tok)
+    return out
+
+
+def _parse_statement(tokens: list, out: ParsedPython) -> None:
+    text = " ".join(t.string for t in tokens)
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    collector = _ImportCollector()
+    collector.visit(tree)
+    line = tokens[0].start[0]
+    for use in collector.imports:
+        use.line = line
+        out.imports.append(use)
+    out.star_import |= _bindings(tree.body, out.bindings)
+
+
+_file_cache: dict[tuple[str, int, int], ParsedPython] = {}
+_REASONS = {"outside": "it is a symbolic link leading outside the asset (not followed)",
+            "too large": f"it is over the {MAX_FILE_BYTES}-byte analysis limit"}
+
+
+def parse_python_file(path: Path, root: Path | None = None) -> ParsedPython:
+    """Parse a file of the asset (or layer) ``root``; reads stay inside ``root``."""
+    root = root if root is not None else path.parent
+    real = confined(path, root)
+    if real is None:
+        return ParsedPython(not_analysed=_REASONS["outside"])
+    try:
+        st = real.stat()
     except OSError as e:
-        return ParsedPython(syntax_error=f"cannot read: {e.strerror}")
+        return ParsedPython(not_analysed=f"cannot read: {e.strerror}")
+    key = (str(real), st.st_mtime_ns, st.st_size)
+    if key in _file_cache:
+        return _file_cache[key]
+    raw, why = read_confined(path, root, MAX_FILE_BYTES)
+    if raw is None:
+        parsed = ParsedPython(not_analysed=_REASONS.get(why or "", why))
+    else:
+        parsed = parse_python_source(raw.decode("utf-8", "replace"), str(path))
     _file_cache[key] = parsed
     return parsed
 
@@ -219,83 +428,123 @@ class ModuleRoot:
     vendored: frozenset  # names installed from distributions (*.dist-info / *.egg-info)
 
 
-def _scan_root(path: Path) -> tuple[frozenset, frozenset]:
-    """(importable names, names installed from distributions) of a sys.path folder."""
+def _scan_root(path: Path, root: Path | None = None) -> tuple[frozenset, frozenset]:
+    """(importable names, names installed from distributions) of a sys.path folder inside
+    ``root`` (the asset or layer folder)."""
+    root = root if root is not None else path
+    real = confined(path, root)
+    if real is None:
+        return frozenset(), frozenset()
     try:
-        mtime = path.stat().st_mtime_ns
+        mtime = real.stat().st_mtime_ns
     except OSError:
         return frozenset(), frozenset()
-    return _scan_root_at(path, mtime)
+    return _scan_root_at(path, root, mtime)
 
 
 @lru_cache(maxsize=2048)
-def _scan_root_at(path: Path, _mtime: int) -> tuple[frozenset, frozenset]:
+def _scan_root_at(path: Path, root: Path, _mtime: int) -> tuple[frozenset, frozenset]:
     names, vendored = set(), set()
     try:
-        entries = list(path.iterdir())
+        with os.scandir(path) as it:
+            entries = list(itertools.islice(it, MAX_DIR_ENTRIES))
     except OSError:
         return frozenset(), frozenset()
     for e in entries:
         n = e.name
-        if e.is_dir():
+        entry = path / n
+        try:  # the folder itself is inside the root: only a link can lead out
+            inside = not e.is_symlink() or confined(entry, root) is not None
+        except OSError:
+            continue
+        try:
+            # a link leading out is judged by its name only: its target is never looked at
+            is_dir = e.is_dir() if inside else "." not in n
+        except OSError:
+            continue
+        if is_dir:
             if n.endswith((".dist-info", ".egg-info")):
-                vendored.update(_dist_top_levels(e))
+                if inside:
+                    vendored.update(_dist_top_levels(entry, root))
             elif n.isidentifier():
                 names.add(n)  # package or namespace package
         elif n.endswith(".py") and n[:-3].isidentifier():
             names.add(n[:-3])
         elif n.endswith((".so", ".pyd")) and n.split(".")[0].isidentifier():
             names.add(n.split(".")[0])
-        elif n.endswith(".pth"):
-            continue
     return frozenset(names), frozenset(vendored)
 
 
-def _dist_top_levels(dist: Path) -> set:
-    top = dist / "top_level.txt"
-    try:
-        if top.is_file():
-            return {ln.strip() for ln in top.read_text(errors="replace").splitlines()
-                    if ln.strip()}
-        record = dist / "RECORD"
-        if record.is_file():
-            out = set()
-            for ln in record.read_text(errors="replace").splitlines():
-                first = ln.split(",", 1)[0].split("/", 1)[0]
-                if first.endswith(".py"):
-                    first = first[:-3]
-                if first.isidentifier():
-                    out.add(first)
-            return out
-    except OSError:
-        pass
+def _dist_top_levels(dist: Path, root: Path) -> set:
+    """Top-level names a ``*.dist-info`` installs (top_level.txt, else RECORD), reading at
+    most :data:`MAX_META_BYTES` of either."""
+    for name in ("top_level.txt", "RECORD"):
+        raw, why = read_confined(dist / name, root, MAX_META_BYTES)
+        if raw is None and why == "too large":
+            raw = _head(dist / name, root, MAX_META_BYTES)
+        if raw is None:
+            continue
+        text = raw.decode("utf-8", "replace")
+        if name == "top_level.txt":
+            return {ln.strip() for ln in text.splitlines() if ln.strip().isidentifier()}
+        out = set()
+        for ln in text.splitlines():
+            first = ln.split(",", 1)[0].split("/", 1)[0]
+            if first.endswith(".py"):
+                first = first[:-3]
+            if first.isidentifier():
+                out.add(first)
+        return out
     return {dist.name.split("-")[0].replace("-", "_").lower()}
 
 
-def module_root(label: str, path: Path) -> ModuleRoot:
-    names, vendored = _scan_root(path)
+def _head(path: Path, root: Path, limit: int) -> bytes | None:
+    """The first ``limit`` bytes of a regular file inside ``root`` (for listings whose start
+    is enough)."""
+    real = confined(path, root)
+    if real is None:
+        return None
+    try:
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(limit)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def module_root(label: str, path: Path, root: Path | None = None) -> ModuleRoot:
+    names, vendored = _scan_root(path, root)
     return ModuleRoot(label, path, names, vendored)
 
 
 def layer_roots(layer_name: str, asset: Path, version: tuple[int, int]) -> list[ModuleRoot]:
     """The folders of a layer asset that are on sys.path in the Python runtime."""
-    roots = [module_root(f"layer {layer_name} (python/)", asset / "python")]
+    roots = [module_root(f"layer {layer_name} (python/)", asset / "python", asset)]
     site = asset / "python" / "lib" / f"python{version[0]}.{version[1]}" / "site-packages"
     roots.append(module_root(f"layer {layer_name} (python/lib/python{version[0]}.{version[1]}"
-                             f"/site-packages/)", site))
+                             f"/site-packages/)", site, asset))
     return roots
 
 
 def near_misses(module: str, asset: Path) -> list[str]:
     """Places in a layer asset where a module sits but is not importable from."""
     out = []
-    root_names, _ = _scan_root(asset)
+    root_names, _ = _scan_root(asset, asset)
     if module in root_names:
         out.append("at the layer root (must be under python/)")
     lib = asset / "python" / "lib"
+    if confined(lib, asset) is None:
+        return out
     try:
-        for d in sorted(lib.iterdir()) if lib.is_dir() else []:
-            names, _ = _scan_root(d / "site-packages")
+        for d in sorted(lib.iterdir())[:64] if lib.is_dir() else []:
+            names, _ = _scan_root(d / "site-packages", asset)
             if module in names:
                 out.append(f"under python/lib/{d.name}/site-packages/")
     except OSError:
@@ -311,9 +560,9 @@ def near_misses(module: str, asset: Path) -> list[str]:
 class HandlerCheck:
     file: str | None  # path of the handler file relative to the asset, None if missing
     tried: list[str]  # candidate files looked for
-    function_found: bool | None  # None: cannot tell (star import, ...)
+    function_found: bool | None  # None: cannot tell (star import, not analysed, ...)
     problem: str | None = None  # what is wrong, for messages
-    uncertain: bool = False  # the problem may be a false alarm (newer syntax than we parse)
+    not_analysed: str | None = None  # why the handler could not be checked (info, no defect)
 
 
 def split_handler(handler: str) -> tuple[str, str] | None:
@@ -326,11 +575,20 @@ def split_handler(handler: str) -> tuple[str, str] | None:
     return module.replace(".", "/"), func
 
 
+def _outside_handler(module_path: str) -> bool:
+    """An absolute handler path or one climbing out with ``..``: never looked up (the
+    answer would tell whether a file outside the asset exists)."""
+    return module_path.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", module_path) \
+        or "\0" in module_path or (len(module_path) > 1 and module_path[1] == ":")
+
+
 def python_handler_file(asset: Path, module_path: str) -> tuple[Path | None, list[str]]:
     candidates = [f"{module_path}.py", f"{module_path}/__init__.py"]
+    if _outside_handler(module_path):
+        return None, candidates
     for c in candidates:
         p = asset / c
-        if p.is_file():
+        if _is_file(p, asset) or (p.is_symlink() and confined(p, asset) is None):
             return p, candidates
     return None, candidates
 
@@ -365,6 +623,8 @@ class FunctionAnalysis:
     handler: HandlerCheck
     imports: dict[str, Resolution] = field(default_factory=dict)  # top-level name -> where
     parse_errors: list[str] = field(default_factory=list)
+    #: first-party files whose imports could not be read: (file, why)
+    not_analysed: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -375,6 +635,8 @@ class FunctionCode:
     inline: str | None
     layers: list[tuple[str, Path]]  # (layer name, asset folder)
     opaque_layers: list[str]  # layers whose content is not in the assembly
+    #: well-known public layers (by ARN): (ARN as written, what it is)
+    public_layers: list[tuple[str, PublicLayer]] = field(default_factory=list)
 
 
 def analyze(code: FunctionCode, cache: dict | None = None) -> FunctionAnalysis | None:
@@ -386,11 +648,17 @@ def analyze(code: FunctionCode, cache: dict | None = None) -> FunctionAnalysis |
     if cache is None:
         return _analyze(code)
     key = (code.runtime, code.handler, str(code.asset) if code.asset else None,
-           hashlib.sha256(code.inline.encode()).hexdigest() if code.inline else None,
-           tuple((n, str(p)) for n, p in code.layers))
+           hashlib.sha256(code.inline.encode("utf-8", "replace")).hexdigest()
+           if code.inline else None,
+           tuple((n, str(p)) for n, p in code.layers),
+           tuple(a for a, _ in code.public_layers))
     if key not in cache:
         cache[key] = _analyze(code)
     return cache[key]
+
+
+def host_version() -> tuple[int, int]:
+    return sys.version_info[:2]
 
 
 def _analyze(code: FunctionCode) -> FunctionAnalysis | None:
@@ -412,25 +680,46 @@ def _analyze(code: FunctionCode) -> FunctionAnalysis | None:
                 None, ["index.py"], False,
                 f"inline code is saved as index.py, but the handler names module "
                 f"{module_path.replace('/', '.')!r}"))
-        parsed = parse_python_source(code.inline)
+        if len(code.inline.encode("utf-8", "replace")) > MAX_FILE_BYTES:
+            parsed = ParsedPython(not_analysed=_REASONS["too large"])
+        else:
+            parsed = parse_python_source(code.inline)
         handler_file, rel = None, "index.py (inline)"
     else:
         assert code.asset is not None
+        if _outside_handler(module_path):
+            return FunctionAnalysis("python", HandlerCheck(
+                None, [], None, not_analysed="the handler names a path outside the "
+                "function's code (absolute or with '..'); cfncheck does not look outside "
+                "the asset"))
         handler_file, tried = python_handler_file(code.asset, module_path)
         if handler_file is None:
             return FunctionAnalysis("python", HandlerCheck(
                 None, tried, False, f"neither {' nor '.join(tried)} is in the asset"))
-        parsed = parse_python_file(handler_file)
+        parsed = parse_python_file(handler_file, code.asset)
         rel = handler_file.relative_to(code.asset).as_posix()
     check = HandlerCheck(rel, [rel], None)
+    if parsed.not_analysed:
+        check.not_analysed = f"{rel} was not analysed: {parsed.not_analysed}"
+        return FunctionAnalysis("python", check)
     if parsed.syntax_error:
-        host = sys.version_info[:2]
+        host = host_version()
+        if version > host:
+            check.not_analysed = (
+                f"{rel} was not analysed: it does not parse with the grammar of Python "
+                f"{host[0]}.{host[1]}, which cfncheck runs on ({parsed.syntax_error}), and may "
+                f"be valid {runtime} syntax")
+            analysis = FunctionAnalysis("python", check)
+            if parsed.partial is not None:  # still check its module-level imports
+                check.not_analysed = check.not_analysed.replace(
+                    " was not analysed: ", " was analysed only in part (its module-level "
+                    "imports and definitions, read from its tokens): ", 1)
+                if func in parsed.partial.bindings:
+                    check.function_found = True
+                _resolve_imports(analysis, code, version, handler_file, parsed.partial, rel)
+            return analysis
         check.problem = f"{rel} does not parse: {parsed.syntax_error}"
         check.function_found = False
-        if version > host:
-            check.uncertain = True
-            check.problem += (f" (parsed as Python {host[0]}.{host[1]}; it may be valid "
-                              f"{runtime} syntax)")
         return FunctionAnalysis("python", check, parse_errors=[f"{rel}: {parsed.syntax_error}"])
     if func in parsed.bindings:
         check.function_found = True
@@ -447,9 +736,13 @@ def _analyze(code: FunctionCode) -> FunctionAnalysis | None:
 def _roots(code: FunctionCode, version: tuple[int, int]) -> list[ModuleRoot]:
     roots = []
     if code.asset is not None:
-        roots.append(module_root("the function's asset", code.asset))
+        roots.append(module_root("the function's asset", code.asset, code.asset))
     for name, path in code.layers:
         roots.extend(layer_roots(name, path, version))
+    for _arn, layer in code.public_layers:
+        if layer.modules:
+            roots.append(ModuleRoot(f"the {layer.publisher} layer", None, layer.modules,
+                                    layer.modules))
     return roots
 
 
@@ -457,19 +750,30 @@ def _resolve_imports(analysis: FunctionAnalysis, code: FunctionCode, version: tu
                      handler_file: Path | None, parsed: ParsedPython, rel: str) -> None:
     roots = _roots(code, version)
     stdlib = _stdlib(version)
+    provided = runtime_modules(code.runtime)
     asset_root = roots[0] if code.asset is not None else None
     todo: list[tuple[Path | None, ParsedPython, str]] = [(handler_file, parsed, rel)]
     seen: set = {handler_file} if handler_file else set()
+
+    def follow(f: Path) -> None:
+        if f not in seen and len(seen) < MAX_FILES:
+            seen.add(f)
+            assert code.asset is not None
+            sub = parse_python_file(f, code.asset)
+            label = f.relative_to(code.asset).as_posix()
+            if sub.not_analysed or sub.syntax_error:
+                analysis.not_analysed.append((label, sub.not_analysed or
+                                              f"does not parse ({sub.syntax_error})"))
+            else:
+                todo.append((f, sub, label))
+
     while todo:
         path, info, label = todo.pop()
         for use in info.imports:
             if use.level:
                 if path is not None and code.asset is not None:
                     for f in _relative_files(code.asset, path, use):
-                        if f not in seen and len(seen) < MAX_FILES:
-                            seen.add(f)
-                            todo.append((f, parse_python_file(f),
-                                         f.relative_to(code.asset).as_posix()))
+                        follow(f)
                 continue
             top = use.module.split(".")[0]
             if not top or use.optional:
@@ -478,18 +782,16 @@ def _resolve_imports(analysis: FunctionAnalysis, code: FunctionCode, version: tu
             if res is not None:
                 res.count += 1
                 continue
-            where = _where(top, roots, stdlib)
+            where = _where(top, roots, stdlib, provided)
             analysis.imports[top] = Resolution(top, where, (label, use.line))
             if asset_root is not None and where == asset_root.label \
                     and top not in asset_root.vendored:
                 for f in _module_files(code.asset, use):
-                    if f not in seen and len(seen) < MAX_FILES:
-                        seen.add(f)
-                        todo.append((f, parse_python_file(f),
-                                     f.relative_to(code.asset).as_posix()))
+                    follow(f)
 
 
-def _where(top: str, roots: list[ModuleRoot], stdlib: frozenset) -> str | None:
+def _where(top: str, roots: list[ModuleRoot], stdlib: frozenset,
+           provided: frozenset = RUNTIME_MODULES) -> str | None:
     for root in roots[:1]:  # the asset comes first on sys.path (/var/task)
         if top in root.names:
             return root.label
@@ -498,7 +800,7 @@ def _where(top: str, roots: list[ModuleRoot], stdlib: frozenset) -> str | None:
             return root.label
     if top in stdlib:
         return "stdlib"
-    if top in RUNTIME_MODULES:
+    if top in provided:
         return "runtime"
     return None
 
@@ -510,12 +812,12 @@ def _module_files(asset: Path, use: ImportUse) -> list[Path]:
     for i in range(1, len(parts) + 1):
         base = asset.joinpath(*parts[:i])
         for f in (base.with_suffix(".py"), base / "__init__.py"):
-            if f.is_file():
+            if _is_file(f, asset):
                 out.append(f)
     base = asset.joinpath(*parts)
     for name in use.names:
         f = base / f"{name}.py"
-        if name != "*" and f.is_file():
+        if name != "*" and _is_file(f, asset):
             out.append(f)
     return out
 
@@ -531,11 +833,11 @@ def _relative_files(asset: Path, path: Path, use: ImportUse) -> list[Path]:
     target = base.joinpath(*use.module.split(".")) if use.module else base
     out = []
     for f in (target.with_suffix(".py"), target / "__init__.py"):
-        if use.module and f.is_file():
+        if use.module and _is_file(f, asset):
             out.append(f)
     for name in use.names:
         f = target / f"{name}.py"
-        if name != "*" and f.is_file():
+        if name != "*" and _is_file(f, asset):
             out.append(f)
     return out
 
@@ -552,22 +854,30 @@ def _analyze_node(code: FunctionCode, split: tuple[str, str] | None) -> Function
                 None, ["index.js"], False,
                 f"inline code is saved as index.js, but the handler names file "
                 f"{module_path!r}"))
-        found = node_exports(code.inline, func)
+        found = node_exports(code.inline[:MAX_FILE_BYTES], func)
         return FunctionAnalysis("node", HandlerCheck(
             "index.js (inline)", ["index.js"], found,
             None if found else f"inline code exports no {func!r}"))
     assert code.asset is not None
+    if _outside_handler(module_path):
+        return FunctionAnalysis("node", HandlerCheck(
+            None, [], None, not_analysed="the handler names a path outside the function's "
+            "code (absolute or with '..'); cfncheck does not look outside the asset"))
     tried = [f"{module_path}{s}" for s in NODE_SUFFIXES]
     for rel in tried:
         f = code.asset / rel
-        if f.is_file():
-            try:
-                text = f.read_bytes()[:MAX_FILE_BYTES].decode("utf-8", "replace")
-            except OSError:
-                return FunctionAnalysis("node", HandlerCheck(rel, tried, None))
-            found = node_exports(text, func)
-            return FunctionAnalysis("node", HandlerCheck(
-                rel, tried, found, None if found else f"{rel} exports no {func!r}"))
+        if not f.is_symlink() and not _is_file(f, code.asset):
+            continue
+        raw, why = read_confined(f, code.asset, MAX_FILE_BYTES)
+        if raw is None:
+            if why == "outside" or why == "too large" or _is_file(f, code.asset):
+                return FunctionAnalysis("node", HandlerCheck(
+                    rel, tried, None,
+                    not_analysed=f"{rel} was not analysed: {_REASONS.get(why or '', why)}"))
+            continue
+        found = node_exports(raw.decode("utf-8", "replace"), func)
+        return FunctionAnalysis("node", HandlerCheck(
+            rel, tried, found, None if found else f"{rel} exports no {func!r}"))
     return FunctionAnalysis("node", HandlerCheck(
         None, tried, False, f"none of {', '.join(tried)} is in the asset"))
 
@@ -595,7 +905,7 @@ def function_code(stack, logical_id: str, graph) -> FunctionCode | None:
         return None
     else:
         inline = None
-    layers, opaque = [], []
+    layers, opaque, public = [], [], []
     values = props.get("Layers")
     for value in values if isinstance(values, list) else []:
         found = False
@@ -607,9 +917,50 @@ def function_code(stack, logical_id: str, graph) -> FunctionCode | None:
                     layers.append((name, lpath))
                     found = True
                     break
-        if not found:
+        if found:
+            continue
+        text = render(value)
+        known = public_layer(text)
+        if known is not None:
+            public.append((text, known))
+        else:
             opaque.append(value if isinstance(value, str) else _describe(value))
-    return FunctionCode(runtime, handler, asset, inline, layers, opaque)
+    return FunctionCode(runtime, handler, asset, inline, layers, opaque, public)
+
+
+def render(value: object) -> str | None:
+    """A string value with intrinsic parts as ``${...}``: ``Fn::Sub`` templates as written,
+    ``Fn::Join`` of literals and references joined (``${AWS::Region}``), else None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Fn::Sub":
+            tpl = arg[0] if isinstance(arg, list) and arg else arg
+            return tpl if isinstance(tpl, str) else None
+        if fn == "Ref" and isinstance(arg, str):
+            return "${" + arg + "}"
+        if fn == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 \
+                and isinstance(arg[0], str) and isinstance(arg[1], list):
+            parts = [render(p) for p in arg[1]]
+            return arg[0].join(p if p is not None else "${?}" for p in parts)
+    return None
+
+
+#: dependency manifests that, in an asset without any installed package, mean "not bundled"
+REQUIREMENT_FILES = ("requirements.txt", "pyproject.toml", "Pipfile", "poetry.lock", "uv.lock")
+
+
+def unbundled_requirements(code: FunctionCode) -> str | None:
+    """The dependency manifest of an asset that holds one but no installed distribution
+    (``*.dist-info``/``*.egg-info``): its dependencies were never installed (no bundling)."""
+    if code.asset is None:
+        return None
+    found = next((n for n in REQUIREMENT_FILES if _is_file(code.asset / n, code.asset)), None)
+    if found is None:
+        return None
+    _, vendored = _scan_root(code.asset, code.asset)
+    return None if vendored else found
 
 
 def _construct_name(stack, lid: str) -> str:

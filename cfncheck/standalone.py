@@ -1,4 +1,4 @@
-"""Scan context for a single template linted by plain cfn-lint (``--append-rules``).
+"""Scan context for one template linted by plain cfn-lint (``-a cfncheck.rules``).
 
 cfn-lint hands a rule one template at a time; this builds the same :class:`ScanContext` that
 ``cfncheck scan`` would, for that template alone: a one-stack graph, the default config, and the

@@ -24,6 +24,12 @@ Three sources, in this order (the first that applies wins):
 3. **The config file**: ``suppressions: [{id, path?, stack?, stage?, resource?, reason,
    expires?}]`` where ``path`` is a construct-path glob (it survives logical-id hash churn).
    An expired entry is reported as CC-SUP-001 at its line in the config file.
+
+A *grouped* finding (one finding for a stack or CDK Stage, the affected resources in
+``related``) is suppressed as a whole by a suppression of the group's stack (template-level
+metadata, or a config entry without ``resource``/``path``); a suppression on one affected
+resource (its metadata, or a config entry naming it) marks that member ``suppressed`` in
+``related``, and when every member is, the finding is suppressed.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import binascii
 import datetime
 import fnmatch
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 
@@ -80,6 +86,7 @@ class _Entry:
     source: str  # "metadata", "config" or a peer tool name
     targets: tuple = ()  # peer entries: cfncheck id globs it maps to
     record: dict | None = None  # peer entries: the listing record (its count is updated)
+    used: int = 0  # findings it suppressed
 
     def matches(self, rule_id: str) -> bool:
         if self.source == "metadata" or self.source == "config":
@@ -106,10 +113,10 @@ class _Scope:
 @cache
 def peer_mapping() -> dict[str, dict[str, tuple[str, ...]]]:
     """tool -> peer rule id -> cfncheck id globs, from cfncheck/data/peer_suppressions.yaml."""
-    import yaml
+    from .yamlio import load_yaml_text  # the safe loader that refuses duplicate keys
 
     text = resources.files("cfncheck.data").joinpath("peer_suppressions.yaml").read_text()
-    data = yaml.safe_load(text)
+    data, _ = load_yaml_text(text, "cfncheck/data/peer_suppressions.yaml")
     out: dict[str, dict[str, tuple[str, ...]]] = {t: {} for t in PEER_TOOLS}
     for topic in (data.get("topics") or {}).values():
         ids = tuple(topic.get("cfncheck") or ())
@@ -157,9 +164,8 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
 
     config_entries = _config_entries(config, today, builtin)
     used = [0] * len(config_entries)
-    for f in [*findings, *builtin]:
-        if f.suppressed:
-            continue
+
+    def match(f: Finding) -> Suppression | None:
         for key in ((f.stack, f.logical_id), (f.stack, None)):
             if f.logical_id is None and key[1] is not None:
                 continue
@@ -167,19 +173,26 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
             hit = next((e for e in scope.entries if e.matches(f.rule_id)), None) \
                 if scope else None
             if hit is not None:
-                f.suppressed = hit.suppression()
+                hit.used += 1
                 if hit.record is not None:
                     hit.record["suppressed"] += 1
-                break
-        if f.suppressed:
-            continue
+                return hit.suppression()
         for i, (entry, cond) in enumerate(config_entries):
             if entry is not None and _config_matches(cond, f):
-                f.suppressed = entry.suppression()
                 used[i] += 1
-                break
+                return entry.suppression()
+        return None
+
+    for f in [*findings, *builtin]:
+        if f.suppressed:
+            continue
+        if f.related:
+            f.suppressed = _match_group(f, match)
+        else:
+            f.suppressed = match(f)
 
     findings.extend(builtin)
+    _note_unused_metadata(scopes, stacks, config, result)
     for i, (entry, cond) in enumerate(config_entries):
         if entry is not None and not used[i]:
             result.notes.append(f"config suppression {i + 1} (id {cond['id']}"
@@ -190,6 +203,75 @@ def apply_suppressions(findings: list[Finding], stacks, config, result,
                          if c.id not in existing and config.enabled(c.id))
     if hasattr(result, "peer_suppressions"):
         result.peer_suppressions.extend(peers)
+
+
+def _match_group(f: Finding, match) -> Suppression | None:
+    """A grouped finding (``f.related``): suppressed as a whole by a suppression of its stack
+    (template-level metadata, config entries without a resource or path), else member by
+    member: each affected resource whose own metadata or a config entry (``resource``/``path``)
+    suppresses the check is marked ``suppressed`` in ``related``; when every member is, so is
+    the finding. Suppressions written for the per-resource findings of earlier versions thus
+    keep working."""
+    whole = match(replace(f, logical_id=None, construct_path=None, related=[]))
+    if whole is not None:
+        return whole
+    first = None
+    for m in f.related:
+        view = replace(f, stack=m.get("stack") or f.stack, logical_id=m.get("logical_id"),
+                       construct_path=m.get("construct_path"), related=[])
+        sup = match(view) if m.get("logical_id") else None
+        if sup is not None:
+            m["suppressed"] = sup.reason
+            first = first or sup
+    if first is not None and all(m.get("suppressed") for m in f.related):
+        return Suppression(first.source, f"every affected resource is suppressed "
+                                         f"({first.reason})", first.expires)
+    return None
+
+
+def _note_unused_metadata(scopes: dict, stacks, config, result) -> None:
+    """One note per suppressed id that matched no finding anywhere it is written (as for
+    unused config suppressions), naming the first resources and, for an id that is no check's,
+    the closest id."""
+    from .config import id_problem
+
+    known = getattr(config, "known_ids", None) or {c.id for c in result.checks}
+    by_name = {s.name: s for s in stacks}
+    unused: dict[str, list[str]] = {}
+    for (stack_name, lid), scope in scopes.items():
+        for e in scope.entries:
+            if e.source == "metadata" and not e.used:
+                stack = by_name.get(stack_name)
+                cpath = stack.construct_path(lid) if stack is not None and lid else None
+                unused.setdefault(e.pattern, []).append(
+                    cpath or (f"{stack_name}/{lid}" if lid else f"{stack_name} (template)"))
+    for pattern, places in unused.items():
+        problem = id_problem(pattern, known)
+        shown = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3
+                                         else "")
+        result.notes.append(f"cfncheck metadata suppression of {pattern} matched no finding "
+                            f"({shown})" + (f": {problem}" if problem else ""))
+
+
+def metadata_suppresses(template: dict, logical_id: str | None, rule_id: str,
+                        today: datetime.date | None = None) -> bool:
+    """Whether the cfncheck metadata of the resource (or the template's top-level Metadata)
+    accepts a finding of ``rule_id``: for plain cfn-lint (``-a cfncheck.rules``), which reads
+    no cfncheck suppressions itself. Entries without a reason or expired do not apply."""
+    today = today or datetime.date.today()
+    blocks = []
+    res = (template.get("Resources") or {}).get(logical_id) if logical_id else None
+    if isinstance(res, dict):
+        blocks.append(res.get("Metadata"))
+    blocks.append(template.get("Metadata"))
+    for md in blocks:
+        own = md.get("cfncheck") if isinstance(md, dict) else None
+        entries = own.get("suppress") if isinstance(own, dict) else None
+        for raw in entries if isinstance(entries, list) else ():
+            entry = _own_entry(raw, None, None, ("",), today, lambda *a: None)
+            if entry is not None and entry.matches(rule_id):
+                return True
+    return False
 
 
 def _read_metadata(md: dict, stack, lid, base: tuple, scope: _Scope, today, emit,

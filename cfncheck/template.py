@@ -251,9 +251,14 @@ def _parse_yaml(text: str, name: str) -> Any:
 
 def _check_structure(data: Any, name: str, require_resources: bool) -> None:
     if not isinstance(data, dict):
-        kind = type(data).__name__ if data is not None else "empty"
-        raise InputError(f"not a CloudFormation template: the top level is {kind}, not a mapping",
-                         name, 1, kind="structure")
+        # cfn-lint's decoder returns str_node/list_node subclasses: say what it is in words
+        kind = "empty" if data is None else "a list" if isinstance(data, list) else \
+            "true/false" if isinstance(data, bool) else "a number" \
+            if isinstance(data, (int, float)) else "a string" if isinstance(data, str) \
+            else "not an object"
+        raise InputError("not a CloudFormation template: the file holds "
+                         + ("nothing" if kind == "empty" else kind)
+                         + ", not an object with Resources", name, 1, kind="structure")
     if not require_resources:
         return
     if not data.keys() & CFN_SECTIONS:

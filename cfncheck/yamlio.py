@@ -1,8 +1,9 @@
 """Safe loading of cfncheck's own data files (policies, config, baselines) with line numbers.
 
 Policies and config are data: only YAML's safe types are constructed (no tags that build
-objects), alias expansion is bounded, nesting is bounded, and every error names the file and
-line. :func:`line_of` maps a JSON-Schema error path back to the line it came from.
+objects), alias expansion is bounded, nesting is bounded, a key given twice in one mapping is
+refused (YAML would silently keep the last), and every error names the file and line.
+:func:`line_of` maps a JSON-Schema error path back to the line it came from.
 """
 
 from __future__ import annotations
@@ -84,7 +85,15 @@ def _guard(root: yaml.Node, name: str) -> None:
             return memo[key]
         total = 1
         if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
             for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    first = seen.setdefault(k.value, k)
+                    if first is not k:
+                        raise InputError(f"duplicate key '{escape(k.value)}' (first at line "
+                                         f"{first.start_mark.line + 1})", name,
+                                         k.start_mark.line + 1, k.start_mark.column + 1,
+                                         kind="parse")
                 total += size(k, depth + 1) + size(v, depth + 1)
                 if total > MAX_NODES:
                     break
@@ -100,6 +109,15 @@ def _guard(root: yaml.Node, name: str) -> None:
         return total
 
     size(root, 0)
+
+
+def escape(text: str, limit: int = 80) -> str:
+    """A value read from a data file, made safe to quote in a one-line error: control and
+    non-printable characters escaped (``\\n``, ``\\x1b``), long values cut."""
+    text = str(text)
+    out = "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace")
+                  .decode("ascii") for c in text[:limit])
+    return out + ("..." if len(text) > limit else "")
 
 
 def line_of(node: yaml.Node | None, path) -> int | None:

@@ -9,6 +9,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_templates"
 DEFECTIVE = SAMPLES / "serverless-defective" / "cdk.out"
 FIXED = SAMPLES / "serverless-fixed" / "cdk.out"
+PLATFORM = SAMPLES / "platform" / "cdk.out"  # platform_app, every asset bundled
+PLATFORM_NOBUNDLE = SAMPLES / "platform-nobundle" / "cdk.out"  # bundling limited to Dev/Api
 SHARED = ROOT.parent / "shared"
 
 

@@ -18,10 +18,17 @@ from ..checks import CheckInfo, Hit, ScanContext
 from .evaluate import Assertion, Env, SkipResource
 from .groups import TypeSelector
 from .paths import path_text
+from .relations import _app_label as app_label
+from .relations import app_key
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 FIELDS = ("logical_id", "type", "stack", "stage", "construct_path", "reason", "title")
+#: extra placeholders of a group message (``group.message``)
+GROUP_FIELDS = ("count", "resources", "scope")
+GROUP_SCOPES = ("stack", "stage", "app")
+#: how many affected resources a group message names before "and N more"
+NAMED_IN_MESSAGE = 3
 
 
 @dataclass
@@ -49,8 +56,6 @@ class RunState:
         return self._params[key]
 
     def app_nodes(self, app, selector: TypeSelector) -> list:
-        from .relations import app_key
-
         by_app = self._apps.get(selector)
         if by_app is None:
             by_app = self._apps[selector] = {}
@@ -64,7 +69,8 @@ class PolicyCheck:
     def __init__(self, info: CheckInfo, selector: TypeSelector, assertion: Assertion,
                  where: Assertion | None = None, parameters: dict | None = None,
                  unresolved: str = "fail", cdk_internal: str = "report",
-                 message: str | None = None, spec: dict | None = None):
+                 message: str | None = None, spec: dict | None = None,
+                 group: dict | None = None):
         self.info = info
         self.selector = selector
         self.assertion = assertion
@@ -74,20 +80,86 @@ class PolicyCheck:
         self.cdk_internal = cdk_internal
         self.message = message or "{title}: {reason}"
         self.spec = spec or {}
+        #: {"by": stack|stage|app, "primary": stack|first_resource, "when": always|none_pass,
+        #:  "message": str}: one finding per group and failure reason (see run_grouped)
+        self.group = group
 
     def __repr__(self) -> str:
         return f"PolicyCheck({self.info.id})"
 
     def run(self, ctx: ScanContext) -> Iterable[Hit]:
         state = RunState(ctx, self)
+        if self.group is not None:
+            yield from self.run_grouped(state)
+            return
+        for node in self._nodes(ctx):
+            v = self.verdict(state, node)
+            if v.hit is not None:
+                yield v.hit
+
+    def _nodes(self, ctx: ScanContext):
         stages = self.info.stages
         for t in self.selector.types_in(ctx.graph.by_type):
             for node in ctx.graph.resources(t):
-                if stages is not None and node.stack.stage not in stages:
+                if stages is None or node.stack.stage in stages:
+                    yield node
+
+    def run_grouped(self, state: RunState) -> Iterable[Hit]:
+        """One hit per group (stack, stage or app) and failure reason, listing every failing
+        resource as related. With ``when: none_pass`` a group where some resource passes is
+        not one fix away: its failing resources escape what the group does (a stack tagged
+        through Tags.of() whose plain CfnResource providers are not reached, a dashboard that
+        omits one function), so each is reported on its own."""
+        by = self.group["by"]
+        none_pass = self.group.get("when", "always") == "none_pass"
+        groups: dict = {}  # scope key -> [passed?, {reason: [(node, verdict)]}]
+        for node in self._nodes(state.ctx):
+            v = self.verdict(state, node)
+            if v.status == SKIP:
+                continue
+            g = groups.setdefault(_scope_key(node.stack, by), [False, {}])
+            if v.status == PASS:
+                g[0] = True
+            elif v.hit is not None:
+                g[1].setdefault(v.reason, []).append((node, v))
+        for key in sorted(groups, key=str):
+            passed, fails = groups[key]
+            for reason in sorted(fails):
+                members = sorted(fails[reason], key=lambda nv: (nv[0].stack.name,
+                                                                nv[0].logical_id))
+                if none_pass and passed:
+                    yield from (v.hit for _, v in members)
                     continue
-                v = self.verdict(state, node)
-                if v.hit is not None:
-                    yield v.hit
+                yield self._group_hit(state, by, key, reason, members)
+
+    def _group_hit(self, state: RunState, by: str, key, reason: str, members: list) -> Hit:
+        first, first_v = members[0]
+        stack = first.stack
+        primary = self.group.get("primary") or ("stack" if by == "stack" else "first_resource")
+        if primary == "stack":
+            lid, path = None, ("Resources",)
+        else:
+            lid, path = first.logical_id, first_v.hit.path
+        names = [n.logical_id for n, _ in members]
+        shown = ", ".join(names[:NAMED_IN_MESSAGE]) + (
+            f" and {len(names) - NAMED_IN_MESSAGE} more" if len(names) > NAMED_IN_MESSAGE
+            else "")
+        scope = {"stack": f"stack {stack.name}", "stage": f"stage {stack.stage}",
+                 "app": app_label(stack)}[by]
+        template = self.group.get("message") or "{title}: {count} resource(s) in {scope}: " \
+                                                 "{reason}"
+        message = self.format_message(state, first, reason, template, {
+            "count": len(members), "resources": shown, "scope": scope})
+        internal = [classify(n.stack, n.logical_id) for n, _ in members]
+        if all(internal):  # say who created them, as a single finding would
+            reasons = "; ".join(dict.fromkeys(i.reason for i in internal))
+            message += f" (CDK-generated resources: {reasons})"
+        severities = [v.hit.severity or self.info.severity for _, v in members]
+        # the group is as severe as its most severe member (CDK-generated ones may be info)
+        severity = max(severities, key=lambda s: {"error": 3, "warning": 2, "info": 1}[s])
+        return Hit(stack, lid, path, message, key=f"group:{by}:{_scope_text(key)}:{reason}",
+                   severity=None if severity == self.info.severity else severity,
+                   related=tuple((n.stack, n.logical_id, v.hit.key) for n, v in members))
 
     def applies_to(self, node) -> bool:
         t = node.type
@@ -122,12 +194,13 @@ class PolicyCheck:
                 severity = "info"
         return Verdict(FAIL, out.reason, Hit(stack, lid, path, message, key, severity))
 
-    def format_message(self, state: RunState, node, reason: str) -> str:
+    def format_message(self, state: RunState, node, reason: str, template: str | None = None,
+                       extra: dict | None = None) -> str:
         stack = node.stack
         values = {
             "logical_id": node.logical_id, "type": node.type or "", "stack": stack.name,
             "stage": stack.stage, "construct_path": stack.construct_path(node.logical_id) or "",
-            "reason": reason, "title": self.info.title,
+            "reason": reason, "title": self.info.title, **(extra or {}),
         }
 
         def sub(m: re.Match) -> str:
@@ -136,16 +209,28 @@ class PolicyCheck:
                 return str(state.param(name[6:], stack.stage))
             return str(values.get(name, m.group(0)))
 
-        text = self.message.replace("{{", "\x00").replace("}}", "\x01")
+        text = (template or self.message).replace("{{", "\x00").replace("}}", "\x01")
         return PLACEHOLDER.sub(sub, text).replace("\x00", "{").replace("\x01", "}")
 
 
-def message_errors(message: str, parameters: dict) -> list[str]:
-    """Unknown placeholders in a message template."""
+def _scope_key(stack, by: str):
+    if by == "stack":
+        return ("stack", stack.assembly_path, stack.name)
+    if by == "stage":
+        return ("stage", stack.stage)
+    return app_key(stack)
+
+
+def _scope_text(key: tuple) -> str:
+    return "/".join(str(k) for k in key[1:])
+
+
+def message_errors(message: str, parameters: dict, extra: tuple = ()) -> list[str]:
+    """Unknown placeholders in a message template (``extra``: more known fields)."""
     text = message.replace("{{", "").replace("}}", "")
     bad = []
     for name in PLACEHOLDER.findall(text):
-        if name in FIELDS:
+        if name in FIELDS or name in extra:
             continue
         if name.startswith("param.") and name[6:] in parameters:
             continue

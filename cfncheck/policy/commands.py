@@ -13,6 +13,19 @@ import typer
 from ..errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
 
 
+def _check_stages(check) -> None:
+    """A policy's ``stages`` must be configured stages (the config found from here upward)."""
+    from ..config import Config, find_config, load_config, stage_problem
+
+    path = find_config(Path.cwd())
+    config = load_config(path) if path else Config()
+    for stage in check.info.stages or ():
+        problem = stage_problem(stage, config)
+        if problem:
+            raise InputError(f"invalid policy at stages: {problem}", check.info.source_file,
+                             getattr(check, "stages_line", None), kind="policy")
+
+
 def validate(paths) -> int:
     """Validate policy files (and their tests files) against the schemas; compile them."""
     from ..yamlio import load_yaml_file
@@ -39,7 +52,8 @@ def validate(paths) -> int:
                     raise err
                 n_tests += 1
             else:
-                load_policy_file(f)
+                check = load_policy_file(f)
+                _check_stages(check)
                 n_pol += 1
         except InputError as e:
             errors.append(e)

@@ -117,6 +117,14 @@ def _section(p) -> list[str]:
         ("Unresolved values", spec.get("unresolved", "fail")),
         ("File", f"`{rel}` (tests: `{tests_rel}`)"),
     ]
+    group = spec.get("group")
+    if group:
+        facts.append(("Grouped", f"one finding per {group['by']}"
+                      + (" where no resource of it passes" if group.get("when") == "none_pass"
+                         else "") + " (see Grouped findings)"))
+    if i.combine:
+        facts.append(("Merged", f"family `{i.combine['family']}`, label "
+                      f"`{i.combine['label']}` (see Merged findings)"))
     if i.tags:
         facts.insert(2, ("Tags", ", ".join(i.tags)))
     if i.docs_url:

@@ -55,6 +55,17 @@ def _taggable_cache() -> tuple[str, dict]:
 
 
 @cache
+def known_resource_types() -> frozenset[str]:
+    """Every resource type of cfn-lint's bundled CloudFormation resource specification
+    (us-east-1 provider schemas, the most complete region)."""
+    try:
+        from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+        return frozenset(PROVIDER_SCHEMA_MANAGER.get_resource_types("us-east-1"))
+    except Exception:  # noqa: BLE001 - cfn-lint's data layout changed: do not block policies
+        return frozenset()
+
+
+@cache
 def is_taggable(rtype: str) -> bool:
     """Whether cfn-lint's schema for ``rtype`` has a top-level ``Tags`` property."""
     if rtype.startswith("Custom::") or rtype == "AWS::CloudFormation::CustomResource":

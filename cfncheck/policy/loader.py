@@ -22,15 +22,25 @@ from importlib import resources
 from pathlib import Path
 
 from ..checks import CheckInfo
+from ..config import did_you_mean
 from ..errors import InputError
-from ..yamlio import line_of, load_yaml_file
-from .check import PolicyCheck, message_errors
-from .evaluate import CompileContext, CompileError, compile_assertion
-from .groups import TypeSelector
+from ..yamlio import escape, line_of, load_yaml_file
+from .check import GROUP_FIELDS, PolicyCheck, message_errors
+from .evaluate import OPERATORS, CompileContext, CompileError, compile_assertion
+from .groups import GROUPS, TypeSelector, known_resource_types
 from .relations import RELATIONS
 
 POLICY_SUFFIXES = (".yaml", ".yml")
 BUILTIN_ID = r"^CC-[A-Z0-9]+-[0-9]{3}$"
+#: spellings from other policy languages -> our operator (for "did you mean")
+OPERATOR_ALIASES = {
+    "less_than": "lt", "less_than_or_equal": "lte", "less_or_equal": "lte",
+    "greater_than": "gt", "greater_than_or_equal": "gte", "greater_or_equal": "gte",
+    "eq": "equals", "equal": "equals", "ne": "not_equals", "not_equal": "not_equals",
+    "exist": "exists", "is_present": "exists", "matches": "regex", "match": "regex",
+    "one_of": "in", "any_of": "in", "none_of": "not_in", "includes": "contains",
+    "min_length": "length_gte", "max_length": "length_lte",
+}
 
 
 def builtin_dir() -> Path:
@@ -102,12 +112,21 @@ def schema_error(data, schema: dict, file: str, node, what: str) -> InputError |
         return None
     where = list(error.absolute_path)
     label = _dotted(where)
+    message = escape(_message(error), 300)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
         extra = [k for k in error.instance if k not in known]
         if extra:
             where.append(extra[0])  # the line of the unexpected key
-    return InputError(f"invalid {what} at {label}: {_message(error)}", file,
+            hint = OPERATOR_ALIASES.get(extra[0])
+            message = f"unknown key '{escape(extra[0])}'" + (
+                f" (did you mean {hint}?)" if hint and hint in known
+                else did_you_mean(extra[0], known))
+            if set(OPERATORS) & set(known):
+                message += f"; operators: {', '.join(OPERATORS)}"
+            else:
+                message += f"; allowed here: {', '.join(known)}"
+    return InputError(f"invalid {what} at {escape(label, 200)}: {message}", file,
                       line_of(node, where), kind="policy")
 
 
@@ -181,6 +200,15 @@ def compile_policy(data, file: str, node=None, validated: bool = False) -> Polic
     passed it before, from the user cache), then compilation."""
     if data is None:
         raise InputError("policy file is empty", file, kind="policy")
+    if not validated:  # data from the user cache passed both checks when it was stored
+        types = data.get("resource_types") if isinstance(data, dict) else None
+        for i, rtype in enumerate([types] if isinstance(types, str) else
+                                  types if isinstance(types, list) else []):
+            problem = resource_type_problem(rtype) if isinstance(rtype, str) and rtype else None
+            if problem:
+                where = ["resource_types"] if isinstance(types, str) else ["resource_types", i]
+                raise InputError(f"invalid policy at {_dotted(where)}: {problem}", file,
+                                 line_of(node, where), kind="policy")
     err = None if validated else schema_error(data, policy_schema(), file, node, "policy")
     if err is not None:
         raise err
@@ -188,7 +216,8 @@ def compile_policy(data, file: str, node=None, validated: bool = False) -> Polic
     cc = CompileContext(parameters=params, relations=RELATIONS)
 
     def fail(e: CompileError):
-        return InputError(f"invalid policy at {_dotted(list(e.where))}: {e}", file,
+        return InputError(f"invalid policy at {escape(_dotted(list(e.where)), 200)}: "
+                          f"{escape(str(e), 300)}", file,
                           line_of(node, list(e.where)), kind="policy")
 
     try:
@@ -203,6 +232,16 @@ def compile_policy(data, file: str, node=None, validated: bool = False) -> Polic
             raise fail(CompileError(f"unknown placeholder {', '.join(bad)} (known: "
                                     "{logical_id} {type} {stack} {stage} {construct_path} "
                                     "{reason} {title} {param.NAME})", ("message",)))
+    group = data.get("group")
+    if group is not None:
+        if group.get("primary") == "stack" and group["by"] != "stack":
+            raise fail(CompileError(f"primary: stack needs by: stack (a {group['by']} group "
+                                    "spans stacks)", ("group", "primary")))
+        bad = message_errors(group.get("message", ""), params, GROUP_FIELDS)
+        if bad:
+            raise fail(CompileError(f"unknown placeholder {', '.join(bad)} (known: those of "
+                                    "message and {count} {resources} {scope})",
+                                    ("group", "message")))
     stages = data.get("stages")
     info = CheckInfo(
         id=data["id"],
@@ -217,17 +256,50 @@ def compile_policy(data, file: str, node=None, validated: bool = False) -> Polic
         tags=tuple(data.get("tags") or ()),
         security_severity=data.get("security_severity"),
         stages=tuple(stages) if stages else None,
+        combine=dict(data["combine"]) if data.get("combine") else None,
     )
-    return PolicyCheck(info, TypeSelector(data["resource_types"]), assertion, where, params,
-                       data.get("unresolved", "fail"), data.get("cdk_internal", "report"),
-                       message, data)
+    check = PolicyCheck(info, TypeSelector(data["resource_types"]), assertion, where, params,
+                        data.get("unresolved", "fail"), data.get("cdk_internal", "report"),
+                        message, data, group)
+    # stage names are checked against the config's stages when the checks are collected
+    check.stages_line = line_of(node, ["stages"]) if stages else None
+    return check
+
+
+def resource_type_problem(rtype: str) -> str | None:
+    """Why a ``resource_types`` entry names no CloudFormation type, or None. Exact types are
+    checked against the resource specification cfn-lint ships (us-east-1 provider schemas),
+    globs must match one of them, groups must exist; ``Custom::*`` types are free."""
+    import fnmatch
+
+    if rtype.startswith("Custom::") or rtype.startswith("@") and rtype in GROUPS:
+        return None
+    if rtype.startswith("@"):
+        return f"unknown type group '{escape(rtype)}'" + did_you_mean(rtype, GROUPS) \
+            + f" (groups: {', '.join(GROUPS)})"
+    known = known_resource_types()
+    if not known:  # cfn-lint's data missing: nothing to compare with
+        return None
+    if any(c in rtype for c in "*?["):
+        if any(fnmatch.fnmatchcase(t, rtype) for t in known):
+            return None
+        return f"no CloudFormation resource type matches '{escape(rtype)}'"
+    if rtype in known:
+        return None
+    return f"'{escape(rtype)}' is not a CloudFormation resource type" \
+        + did_you_mean(rtype, known)
 
 
 def load_policies(paths) -> list[PolicyCheck]:
     """Policies from folders and files, in order; the first error is raised."""
     out: list[PolicyCheck] = []
+    seen: set = set()
     for raw in paths:
         p = Path(raw)
+        key = p.resolve() if p.exists() else p
+        if key in seen:  # the same folder from the config and --policies, spelt differently
+            continue
+        seen.add(key)
         if p.is_dir():
             out.extend(load_policy_file(f) for f in policy_files(p))
         elif p.is_file():

@@ -129,3 +129,14 @@ def first_line(text: str) -> str:
         elif ln:
             (code if fenced else prose).append(ln)
     return (prose or code or [""])[0]
+
+
+def related_summary(f, shown: int = 3) -> str:
+    """A grouped finding's affected resources in one line (plain text: escape it for the
+    format): "affects 25 resources: A, B, C and 22 more"; "" for an ordinary finding."""
+    if not f.related:
+        return ""
+    names = [m.get("logical_id") or m.get("stack") or "?" for m in f.related]
+    text = f"affects {len(names)} resource{'s' if len(names) != 1 else ''}: " \
+        + ", ".join(names[:shown])
+    return text + (f" and {len(names) - shown} more" if len(names) > shown else "")

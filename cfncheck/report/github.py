@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import active, first_line, severity_counts, suppressed
+from . import active, first_line, related_summary, severity_counts, suppressed
 from .locations import Locator
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -49,6 +49,8 @@ def render(result, options) -> str:
         if f.logical_id:
             msg += f"\nResource: {f.logical_id}" + (f" ({f.construct_path})"
                                                     if f.construct_path else "")
+        if f.related:
+            msg += "\n" + related_summary(f)
         if loc.via != "template" and loc.template_ref:
             msg += f"\nTemplate: {loc.template_ref}"
         if f.remediation:

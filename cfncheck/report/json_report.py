@@ -47,6 +47,7 @@ def _data(result, options) -> dict:
                   for c in rule_infos(result).values()],
         "peer_suppressions": list(result.peer_suppressions),
         "baseline": result.baseline,
+        "config": getattr(result, "config", None),
     }
 
 

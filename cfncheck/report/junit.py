@@ -14,7 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from . import first_line, rule_infos
+from . import first_line, related_summary, rule_infos
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -93,6 +93,8 @@ def _details(f, info) -> str:
         lines.append(f"resource: {f.logical_id} ({f.resource_type or '?'})")
     if f.construct_path:
         lines.append(f"construct: {f.construct_path}")
+    if f.related:
+        lines.append(related_summary(f))
     if f.remediation:
         lines.append(f"fix: {first_line(f.remediation)}")
     if f.docs_url:

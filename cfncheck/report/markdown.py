@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 
-from . import active, first_line, severity_counts, stack_rows, suppressed
+from . import active, first_line, related_summary, severity_counts, stack_rows, suppressed
 from .locations import Locator
 from .text import counts_text
 
@@ -85,7 +85,8 @@ def render(result, options) -> str:
                  "| --- | --- | --- | --- | --- | --- |"]
         for f in items:
             block.append(f"| {ICONS[f.severity]} {f.severity} | `{cell(f.rule_id)}` | "
-                         f"{_resource(f)} | **{cell(f.title)}**: {cell(f.message)} | "
+                         f"{_resource(f)} | **{cell(f.title)}**: {cell(f.message)}"
+                         f"{_related(f)} | "
                          f"{cell(first_line(f.remediation))} | "
                          f"{_where(f, locator, link_base)} |")
         block += ["", "</details>", ""]
@@ -138,6 +139,10 @@ def controls_markdown(options, cell) -> list[str]:
     from .controls import markdown_lines
 
     return markdown_lines(options, cell)
+
+
+def _related(f) -> str:
+    return f" ({cell(related_summary(f))})" if f.related else ""
 
 
 def _resource(f) -> str:

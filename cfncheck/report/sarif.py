@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 
 from .. import __version__
 from . import first_line, is_security, rule_infos, security_severity
@@ -161,6 +162,9 @@ def _result(f, info, rule_index: int, locator: Locator) -> dict:
                    "fullyQualifiedName": f.construct_path or f"{f.stack}/{f.logical_id}",
                    "kind": "resource"}
         location["logicalLocations"] = [logical]
+    elif f.related and f.stack:  # a stack's grouped finding: the stack is its location
+        location["logicalLocations"] = [{"name": f.stack.rsplit("/", 1)[-1],
+                                         "fullyQualifiedName": f.stack, "kind": "module"}]
     out = {
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
@@ -168,6 +172,7 @@ def _result(f, info, rule_index: int, locator: Locator) -> dict:
         "kind": "fail",
         "message": {"text": _message(f, loc)},
         "locations": [location],
+        **_related_locations(f, locator),
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
         "suppressions": [],
         "properties": {
@@ -179,6 +184,8 @@ def _result(f, info, rule_index: int, locator: Locator) -> dict:
     }
     if f.severity != info.severity:
         out["properties"]["severityOverride"] = f.severity
+    if f.covers:  # a merged finding: the other checks it stands for
+        out["properties"]["covers"] = [c["rule_id"] for c in f.covers]
     if f.suppressed:
         s = f.suppressed
         sup = {"kind": "inSource" if s.source in IN_SOURCE else "external",
@@ -188,6 +195,38 @@ def _result(f, info, rule_index: int, locator: Locator) -> dict:
             sup["properties"]["expires"] = s.expires
         out["suppressions"] = [sup]
     return out
+
+
+def _related_locations(f, locator: Locator) -> dict:
+    """SARIF ``relatedLocations`` of a grouped finding: each affected resource (template or
+    CDK source line, and its construct path as a logical location)."""
+    if not f.related:
+        return {}
+    out = []
+    for i, m in enumerate(f.related, start=1):
+        member = SimpleNamespace(stack=m.get("stack") or f.stack, file=m.get("file") or f.file,
+                                 line=m.get("line") or 1, column=1,
+                                 construct_path=m.get("construct_path"),
+                                 logical_id=m.get("logical_id"), source_location=None)
+        loc = locator.locate(member)
+        artifact = {"uri": loc.uri}
+        if loc.relative:
+            artifact["uriBaseId"] = "%SRCROOT%"
+        name = m.get("logical_id") or member.stack
+        what = f"{name} ({m['resource_type']})" if m.get("resource_type") else name
+        related = {"id": i,
+                   "physicalLocation": {"artifactLocation": artifact,
+                                        "region": {"startLine": loc.line,
+                                                   "startColumn": loc.column}},
+                   "message": {"text": f"Affected resource {i} of {len(f.related)}: {what}"
+                               + (" (suppressed)" if m.get("suppressed") else "")}}
+        if m.get("logical_id"):
+            related["logicalLocations"] = [{
+                "name": m["logical_id"],
+                "fullyQualifiedName": m.get("construct_path") or f"{member.stack}/{name}",
+                "kind": "resource"}]
+        out.append(related)
+    return {"relatedLocations": out}
 
 
 def _invocation(result, locator: Locator) -> dict:

@@ -81,6 +81,8 @@ def _finding(console: Console, f, options) -> None:
         details.append(Text(f"construct: {f.construct_path}", style="dim"))
     if f.message:
         details.append(Text(" ".join(f.message.split())))
+    if f.related:
+        details.append(_related(f))
     if f.remediation:
         fix = Text()
         fix.append("fix: ", style="green")
@@ -88,6 +90,26 @@ def _finding(console: Console, f, options) -> None:
         details.append(fix)
     for d in details:
         _indented(console, d, 12)
+
+
+#: affected resources a grouped finding lists in text output (the JSON and SARIF list all)
+RELATED_SHOWN = 3
+
+
+def _related(f) -> Text:
+    """A grouped finding's affected resources: the count and the first few."""
+    out = Text(f"affects {len(f.related)} resource(s): ", style="dim")
+    for i, m in enumerate(f.related[:RELATED_SHOWN]):
+        out.append(", " if i else "")
+        out.append(m.get("logical_id") or m.get("stack") or "?")
+        where = f"line {m.get('line')}" if m.get("file") == f.file else \
+            f"{m.get('file')}:{m.get('line')}"
+        out.append(f" ({where})", style="dim")
+        if m.get("suppressed"):
+            out.append(" (suppressed)", style="dim")
+    if len(f.related) > RELATED_SHOWN:
+        out.append(f" and {len(f.related) - RELATED_SHOWN} more (see --format json)")
+    return out
 
 
 def _indented(console: Console, text: Text, n: int) -> None:
@@ -124,6 +146,9 @@ def _summary(console: Console, result, options) -> None:
         table.add_row(r["stage"], r["stack"], *(str(r[k]) if r[k] else "-" for k in
                                                 ("error", "warning", "info", "suppressed")))
     console.print(table)
+    config = getattr(result, "config", None)
+    console.print(Text(f"Config: {config}" if config else "Config: none found (defaults)",
+                       style="dim"))
 
 
 def _suppressions(console: Console, result) -> None:

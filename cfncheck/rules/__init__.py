@@ -1,7 +1,7 @@
 """cfncheck's cfn-lint rule pack: one rule class per module in this package.
 
 Usable two ways: ``cfncheck scan`` (via :func:`all_rules`) and plain cfn-lint
-(``cfn-lint --append-rules cfncheck.rules template.json``): cfn-lint instantiates every
+(``cfn-lint template.json -a cfncheck.rules``): cfn-lint instantiates every
 ``CloudFormationLintRule`` subclass it finds among this module's members. The rule classes are
 imported here without cfn-lint; the members cfn-lint lists (``dir()``) include, for each rule,
 ``<Class>CfnLint``, built on first access by :func:`_base.lint_rule_class` (which imports

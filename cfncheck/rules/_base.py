@@ -3,7 +3,7 @@
 A rule subclasses :class:`CfncheckRule` and implements :meth:`CfncheckRule.check`, which yields
 :class:`~cfncheck.checks.Hit` objects for one stack. ``cfncheck scan`` calls ``check`` with the
 full scan context (every stack of the assembly, the cross-stack graph, stages, config, asset
-folders). Plain ``cfn-lint --append-rules cfncheck.rules`` gets, for each rule class,
+folders). Plain ``cfn-lint template.json -a cfncheck.rules`` gets, for each rule class,
 :func:`lint_rule_class`: the same class mixed with ``cfnlint.rules.CloudFormationLintRule``,
 whose :meth:`CfnLintFace.match` builds the same context for the single template cfn-lint is
 linting and turns the hits into ``RuleMatch`` objects (cfn-lint adds the lines).
@@ -126,11 +126,15 @@ class CfnLintFace:
             ctx = ScanContext(stacks=ctx.stacks, graph=ctx.graph,
                               config=Config(data={"parameters": {self.id: overrides}}),
                               notes=ctx.notes)
+        from ..suppressions import metadata_suppresses
+
         own = SEVERITY_BY_LETTER[self.id[0]]
         matches = []
         for hit in self.check(stack, ctx):
             if hit.severity is not None and hit.severity != own and hit.severity == "info":
                 continue
+            if metadata_suppresses(hit.stack.template.data, hit.logical_id, self.id):
+                continue  # cfncheck.cdk.suppress() wrote it: honoured here as by `scan`
             matches.append(RuleMatch(list(hit.path), hit.message))
         return matches
 

@@ -17,9 +17,16 @@ class LambdaHandlerMissing(_base.CfncheckRule):
     ``dir/mod.fn`` name sub-folders) defining ``main`` at module level; the file is parsed with
     ``ast``, never imported. Node ``index.handler`` needs ``index.js``, ``index.mjs`` or
     ``index.cjs`` exporting ``handler`` (CommonJS, ES module and esbuild-bundled forms). A
-    Python file that does not parse is reported too; at warning level when the function's
-    runtime is newer than the Python cfncheck runs on (the syntax may be valid there).
-    Functions whose code is not in the assembly (S3 objects, container images) are skipped.
+    Python file that does not parse is reported too. Functions whose code is not in the
+    assembly (S3 objects, container images, assets CDK did not stage) are skipped.
+
+    Reported at info as *not analysed*, never as a defect: a handler file that does not parse
+    with the grammar of the Python cfncheck runs on when the function's runtime is newer
+    (PEP 701 f-strings of python3.12+ under 3.11; its module-level imports and definitions are
+    still read from its tokens, so E9402 checks them), one over the 5 MiB analysis limit, one too
+    deeply nested for the parser, a handler file that is a symbolic link leading outside the
+    asset, and a ``Handler`` naming an absolute path or climbing out with ``..`` (never looked
+    up: cfncheck reads nothing outside the assembly).
     """
 
     id = "E9401"
@@ -42,11 +49,17 @@ class LambdaHandlerMissing(_base.CfncheckRule):
     def check(self, stack, ctx: ScanContext) -> Iterable[Hit]:
         for lid, code, analysis in _functions.analysed_functions(stack, ctx):
             h = analysis.handler
+            if h.not_analysed:
+                yield Hit(stack, lid, ("Resources", lid, "Properties", "Handler"),
+                          f"AWS::Lambda::Function {lid} ({code.runtime}) handler "
+                          f"{code.handler!r} not {'fully ' if analysis.imports else ''}"
+                          f"checked: {h.not_analysed} "
+                          f"({_functions.asset_label(stack, code)})",
+                          key="handler-not-analysed", severity="info")
+                continue
             if h.function_found is not False or not h.problem:
                 continue
             severity, suffix = _base.cdk_internal(stack, lid)
-            if h.uncertain and severity is None:
-                severity = "warning"
             yield Hit(stack, lid, ("Resources", lid, "Properties", "Handler"),
                       f"AWS::Lambda::Function {lid} ({code.runtime}) handler {code.handler!r}: "
                       f"{h.problem} ({_functions.asset_label(stack, code)}){suffix}",

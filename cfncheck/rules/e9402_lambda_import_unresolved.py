@@ -18,14 +18,24 @@ class LambdaImportUnresolved(_base.CfncheckRule):
     * a layer linked through ``Layers`` (a ``Ref`` to an ``AWS::Lambda::LayerVersion`` whose
       asset is in the assembly, also across nested stacks): its ``python/`` or
       ``python/lib/python3.x/site-packages/`` folder;
-    * the standard library of the runtime's Python version (``distutils`` is gone in 3.12);
-    * the modules the Lambda runtime ships: boto3, botocore, s3transfer, jmespath, dateutil,
-      urllib3, six, awslambdaric (extend with the ``runtime_modules`` parameter).
+    * a well-known public layer named by its ARN: Powertools for AWS Lambda (Python),
+      publisher account 017000801446, provides ``aws_lambda_powertools`` and the extras it is
+      built with (pydantic, aws_xray_sdk, fastjsonschema...); AWS's extension layers (Lambda
+      Insights, Parameters and Secrets, AppConfig) provide no Python modules;
+    * the standard library of the runtime's Python version (``sys.stdlib_module_names`` of
+      each version, recorded in ``cfncheck/data/lambda_python_runtimes.json``: ``distutils``
+      is gone in 3.12, ``cgi`` in 3.13, ``tomllib`` arrives in 3.11);
+    * the modules that runtime ships: boto3, botocore, s3transfer, jmespath, dateutil,
+      urllib3, six, awslambdaric, and in python3.13/3.14 the durable execution SDK
+      (``aws_durable_execution_sdk_python``); extend with the ``runtime_modules`` parameter.
 
     Imports guarded by ``try/except ImportError`` or ``if TYPE_CHECKING:`` are ignored. Code is
     parsed with ``ast``, never imported or run. When the function also uses a layer whose
-    content is not in the assembly (an ARN), the finding is lowered to a warning: that layer
-    may provide the module.
+    content is not in the assembly and that is not a well-known one (an ARN of another
+    account), the finding is lowered to a warning: that layer may provide the module. When the
+    asset holds a ``requirements.txt`` (or ``pyproject.toml``/``Pipfile``) but no installed
+    package at all, the code was deployed unbundled: one finding per function lists every
+    import that fails for that reason instead of one per import.
     """
 
     id = "E9402"
@@ -64,20 +74,38 @@ class LambdaImportUnresolved(_base.CfncheckRule):
             if analysis.language != "python":
                 continue
             severity, suffix = _base.cdk_internal(stack, lid)
-            for top, res in sorted(analysis.imports.items()):
-                if res.where is not None or top in extra or top in ignore:
-                    continue
+            missing = [(top, res) for top, res in sorted(analysis.imports.items())
+                       if res.where is None and top not in extra and top not in ignore]
+            if not missing:
+                continue
+            places = [f"{_functions.asset_label(stack, code)}"]
+            places += [f"layer {n}" for n, _ in code.layers]
+            places += [f"the {layer.publisher} layer" for _, layer in code.public_layers]
+            sev, note = severity, ""
+            if code.opaque_layers and sev is None:
+                sev = "warning"
+                note = (f"; it may come from {', '.join(code.opaque_layers)}, whose content "
+                        "is not in the assembly")
+            manifest = lambda_bundle.unbundled_requirements(code)
+            if manifest is not None:
+                listed = ", ".join(f"{top!r} ({res.first[0]}:{res.first[1]})"
+                                   for top, res in missing)
+                yield Hit(stack, lid, ("Resources", lid, "Properties", "Code"),
+                          f"AWS::Lambda::Function {lid}: the asset "
+                          f"({_functions.asset_label(stack, code)}) holds {manifest} but no "
+                          f"installed package: the code was deployed without its "
+                          f"dependencies, so the imports of {listed} fail on every cold "
+                          f"start{note}{suffix}",
+                          key="unbundled", severity=sev,
+                          remediation="Bundle the dependencies (PythonFunction from "
+                                      "aws-lambda-python-alpha, or Code.from_asset with "
+                                      "bundling that runs pip install -r "
+                                      f"{manifest} -t /asset-output).")
+                continue
+            for top, res in missing:
                 file, line = res.first
-                places = [f"{_functions.asset_label(stack, code)}"]
-                places += [f"layer {n}" for n, _ in code.layers]
                 misses = [f"layer {n}: {m}" for n, p in code.layers
                           for m in lambda_bundle.near_misses(top, p)]
-                sev = severity
-                note = ""
-                if code.opaque_layers and sev is None:
-                    sev = "warning"
-                    note = (f"; it may come from {', '.join(code.opaque_layers)}, whose content "
-                            "is not in the assembly")
                 more = f" ({res.count} imports)" if res.count > 1 else ""
                 found_elsewhere = f"; found {'; '.join(misses)}" if misses else ""
                 yield Hit(stack, lid, ("Resources", lid, "Properties", "Code"),

@@ -1,34 +1,35 @@
-"""W9202: literal 12-digit AWS account ids in resource properties and outputs."""
+"""W9202: literal 12-digit account ids that duplicate what the template could reference."""
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
-from .. import iam
 from ..checks import Hit, ScanContext
-from . import _base, _strings
-
-#: an account id as an ARN field (":123456789012:"), an ECR registry host, or a bare value
-_IN_ARN = re.compile(r"(?:^|:)(\d{12})(?=:|$)")
-_ECR = re.compile(r"(?<![0-9])(\d{12})\.dkr\.ecr\.")
-_BARE = re.compile(r"^\d{12}$")
-_LAYER_ARN = re.compile(r"arn:[^:]*:lambda:[^:]*:\d{12}:layer:")
-#: keys where a bare 12-digit value is an account id
-ACCOUNT_KEYS = re.compile(r"account|owner|principal|^AWS$", re.IGNORECASE)
+from . import _base, _hardcoded
 
 
 class HardcodedAccount(_base.CfncheckRule):
-    """String property values and outputs that contain a literal 12-digit account id: as the
-    account field of an ARN (``arn:aws:sns:eu-west-1:123456789012:alerts``, also across the
-    literal parts of ``Fn::Join``/``Fn::Sub``), in an ECR registry host
-    (``123456789012.dkr.ecr...``), or as the whole value of an account-like property
-    (``SourceAccount``, ``AccountId``, a principal ``{"AWS": "123456789012"}``).
+    """String property values and outputs with a literal 12-digit account id (the account
+    field of an ARN, also across the literal parts of ``Fn::Join``/``Fn::Sub``; an ECR
+    registry host; the whole value of an account-like property such as ``SourceAccount`` or a
+    principal ``{"AWS": "123456789012"}``) that duplicate what the template could reference:
 
-    Not reported: the account of an environment-bound stack (CDK writes it itself), CDK
-    bootstrap names, the publisher account of Lambda layer ARNs (a layer published by another
-    account, e.g. AWS Lambda Powertools), and accounts in the allow-list (central logging
-    account, ELB log-delivery accounts...).
+    * a literal ARN of a resource the app itself defines (matched by service, type and name:
+      its literal physical name, or its construct id when the name is generated), e.g.
+      ``arn:aws:dynamodb:us-east-1:123456789012:table/orders`` of its own ``orders`` table:
+      reference the resource instead; the message names the literal region too (W9201 does
+      not report the same literal again while this rule is enabled);
+    * the stack's own account where it is known (inferred, for an environment-agnostic stack,
+      from the literal ARNs of its own resources) as a bare value -> ``AWS::AccountId``.
+
+    Every other account id is reported at info with the reason: another account than the
+    stack's (trust policies, EventBridge targets in another account: a design, not a defect),
+    an ARN of a resource the app does not define (a secret or certificate ARN passed in as
+    configuration), or a stack where nothing shows its own account. Not reported at all: the
+    account of an environment-bound stack (CDK writes it itself), CDK bootstrap names, the
+    publisher accounts of well-known public layers (Powertools for AWS Lambda 017000801446 and
+    094274105915, Lambda Insights, the Parameters and Secrets and AppConfig extensions, ADOT),
+    and accounts in the ``allow`` parameter (a central logging account, ELB log delivery...).
     """
 
     id = "W9202"
@@ -39,8 +40,10 @@ class HardcodedAccount(_base.CfncheckRule):
     tags = ["portability", "hardcoded"]
     category = "hardcoded-values"
     security_severity = 2.0
-    remediation = ("Use Stack.of(self).account / Aws.ACCOUNT_ID (AWS::AccountId), or pass "
-                   "other accounts in as configuration (context, SSM parameter).")
+    remediation = ("Reference resources the app defines instead of writing their ARNs "
+                   "(table.table_arn); where the value is the stack's own account use "
+                   "Stack.of(self).account / Aws.ACCOUNT_ID (AWS::AccountId); pass other "
+                   "accounts in as configuration (context, SSM parameter).")
     rationale = ("A literal account id ties the template to one account: deployed to "
                  "another stage account it grants or points to resources of the wrong "
                  "account, often without any error.")
@@ -53,25 +56,10 @@ class HardcodedAccount(_base.CfncheckRule):
     }
 
     def check(self, stack, ctx: ScanContext) -> Iterable[Hit]:
-        allow = {str(a) for a in self.param(ctx, stack, "allow") or []}
-        own = iam.stack_account(stack)
-        for lit in _strings.literal_strings(stack):
-            value = lit.value
-            if not any(c.isdigit() for c in value) or _strings.CDK_BOOTSTRAP.search(value):
+        for j in _hardcoded.judgements(stack, ctx):
+            if not _hardcoded.mine(j, self.id, ctx):
                 continue
-            found = []
-            if ":" in value and not _LAYER_ARN.search(value):
-                found += _IN_ARN.findall(value)
-            found += _ECR.findall(value)
-            if _BARE.match(value) and ACCOUNT_KEYS.search(lit.key or ""):
-                found.append(value)
-            found = [a for a in dict.fromkeys(found) if a != own and a not in allow]
-            if not found:
-                continue
-            severity, suffix = _base.cdk_internal(stack, lit.logical_id)
-            where = _base.display_path(stack, lit.logical_id, lit.path)
-            owner = f"{lit.resource_type} {lit.logical_id} " if lit.logical_id else ""
-            yield Hit(stack, lit.logical_id, lit.path,
-                      f"{owner}{where} has the literal account id {', '.join(found)} in "
-                      f"{value[:120]!r}: use AWS::AccountId (Stack.of(self).account){suffix}",
-                      key=f"{where}|{','.join(sorted(found))}", severity=severity)
+            what = ",".join(j.accounts if self.id == "W9202" and j.accounts else j.regions)
+            where = _base.display_path(stack, j.logical_id, j.paths[0])
+            yield Hit(stack, j.logical_id, j.paths[0], _hardcoded.describe(stack, j, self.id),
+                      key=f"{where}|{what}", severity=j.severity)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Iterable
 
 from ..checks import Hit, ScanContext
@@ -45,6 +46,12 @@ class PhysicalNames(_base.CfncheckRule):
     ``LogGroupName``, ``StateMachineName``, secret and parameter ``Name``...). A name built
     only from literals with ``Fn::Join``/``Fn::Sub`` counts as literal; a name that includes a
     reference or pseudo parameter (``${AWS::StackName}-data``) does not.
+
+    The message says what the name breaks, from the type's name scope: S3 bucket names are
+    global and IAM names account-wide, so a copy of the stack in another region fails; other
+    names are unique per account and region. A regional name that already includes the
+    stack's stage (``orders-prod`` in stage prod) collides with no other stage or region: it
+    is reported at info (only a replacement of the resource fails).
     """
 
     id = "W9203"
@@ -90,11 +97,41 @@ class PhysicalNames(_base.CfncheckRule):
             if name is None or any(fnmatch.fnmatchcase(name, a) for a in allow):
                 continue
             severity, suffix = _base.cdk_internal(stack, lid)
+            message, info = _consequence(res["Type"], name, stack.stage)
             yield Hit(stack, lid, ("Resources", lid, "Properties", prop),
-                      f"{res['Type']} {lid} has the literal {prop} {name!r}: another copy of "
-                      f"this stack (a second stage or region) and any replacement of the "
-                      f"resource will fail with 'already exists'{suffix}",
-                      key=prop, severity=severity)
+                      f"{res['Type']} {lid} has the literal {prop} {name!r}: {message}{suffix}",
+                      key=prop, severity="info" if info else severity)
+
+
+#: types whose names are unique beyond one account and region
+GLOBAL_NAMES = {"AWS::S3::Bucket": "S3 bucket names are global (across all accounts and "
+                                   "regions)"}
+GLOBAL_NAMES.update({t: "IAM names are unique in the account across all regions" for t in (
+    "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::InstanceProfile")})
+
+
+def _consequence(rtype: str, name: str, stage: str) -> tuple[str, bool]:
+    """What a literal name breaks, from the type's name scope and whether the name already
+    includes the stack's stage; (message, info only)."""
+    staged = bool(stage) and stage != "unknown" and re.search(
+        rf"(?<![a-z0-9]){re.escape(stage.lower())}(?![a-z0-9])", name.lower()) is not None
+    replace = ("any change that replaces the resource fails with 'already exists' (the new "
+               "one cannot take the old one's name)")
+    scope = GLOBAL_NAMES.get(rtype)
+    if scope is None:
+        if staged:
+            return (f"the name includes its stage ({stage}) and is unique per account and "
+                    "region, so other stages and regions do not collide; only a change that "
+                    "replaces the resource fails with 'already exists'", True)
+        return ("another copy of this stack in the same account and region (a second stage "
+                f"there) fails with 'already exists', and {replace}", False)
+    if staged:
+        return (f"the name includes its stage ({stage}), but {scope}: a copy of this stack in "
+                f"another region or account fails with 'already exists', and {replace}",
+                False)
+    return (f"{scope}: another copy of this stack (a second stage or region) fails with "
+            f"'already exists', and {replace}", False)
 
 
 def _literal(value: object) -> str | None:

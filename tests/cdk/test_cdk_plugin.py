@@ -126,8 +126,11 @@ def test_plugin_findings_equal_cfncheck_scan(synths):
     d = synths["defective"]
     rep = cfncheck_report(d["report"])
     result = scan([d["outdir"]], load_config(APP / ".cfncheck.yaml"), jobs=1)
-    expected = sorted((f.rule_id, f.construct_path, f.severity, f"{f.title}: {f.message.rstrip()}")
-                      for f in result.findings if not f.suppressed)
+    # a grouped finding is one violation listing each affected resource's construct
+    expected = sorted((f.rule_id, cp, f.severity, f"{f.title}: {f.message.rstrip()}")
+                      for f in result.findings if not f.suppressed
+                      for cp in ([m["construct_path"] for m in f.related] if f.related
+                                 else [f.construct_path]))
     got = sorted((r["ruleName"], r["construct"]["constructPath"], r["severity"],
                   r["description"].split("\n   Source: ")[0]) for r in flat(rep))
     assert got == expected
@@ -173,10 +176,16 @@ def test_source_line_points_at_the_python_app(synths):
     assert source("CC-S3-001", "Dev/Api/UploadsBucket/Resource") == bucket
     # inside the app's own construct class, in the nested stack: the Table(...) call line
     table = line_of(STORAGE, "dynamodb.Table(")
-    assert source("CC-TAG-001", "Prod/Api/Storage/Archive/Table/Resource") == \
+    assert source("CC-DDB-001", "Prod/Api/Storage/Archive/Table/Resource") == \
         f"tests/cdk/app/orders/storage.py:{table}"
     # CDK's name for the nested stack resource maps to StorageStack(self, "Storage", ...)
-    assert source("CC-TAG-001", "Prod/Api/Storage.NestedStack/Storage.NestedStackResource") == \
+    # (CC-TAG-001 now reports the stack's missing tags once, at the stack: ask the map itself)
+    from cfncheck.source_map import source_location
+
+    api = next(s for s in scan([d["outdir"]], jobs=1).stacks if s.name == "Prod/Api")
+    loc = source_location(api, "Prod/Api/Storage.NestedStack/Storage.NestedStackResource",
+                          APP.parents[2], app_dir=APP)
+    assert f"{loc['file']}:{loc['line']}" == \
         f"tests/cdk/app/orders/api_stack.py:{line_of(API_STACK, STORAGE_ID)}"
     # and the synth output shows it under the finding
     assert f"Source: {bucket}" in d["stderr"]

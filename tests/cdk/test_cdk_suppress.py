@@ -63,6 +63,9 @@ def test_custom_construct_needs_apply_to_children(stack):
     ({"reason": "ok", "expires": "31/12/2030"}, "YYYY-MM-DD"),
     ({"reason": "ok", "expires": "2030-02-30"}, "not a valid date"),
     ({"reason": "ok", "rule_id": ""}, "rule_id"),
+    ({"reason": "ok", "rule_id": "cc-s3-001"}, r"'cc-s3-001' is not a check id or glob: ids "
+                                               r"are upper case, .* \(did you mean CC-S3-001\?\)"),
+    ({"reason": "ok", "rule_id": "CC S3 001"}, r"'CC S3 001' is not a check id or glob"),
 ])
 def test_bad_arguments_raise(stack, kwargs, message):
     bucket = s3.Bucket(stack, "B")
@@ -98,9 +101,16 @@ def test_plugin_scoped_to_one_stage_reports_only_its_stacks():
         1 for f in everything if f.stack.startswith("Prod/") and not f.suppressed
         and f.severity == "error")
     for v in report["violations"]:
-        res = v["resource"]
-        assert res["template_path"].startswith(str(DEFECTIVE.resolve() / "assembly-Prod"))
-        assert all(not loc.startswith("Resources.") for loc in res["locations"])
+        assert v["resources"]
+        for res in v["resources"]:
+            assert res["template_path"].startswith(str(DEFECTIVE.resolve() / "assembly-Prod"))
+            assert all(not loc.startswith("Resources.") for loc in res["locations"])
+    # a grouped finding (the stack's missing tags) names each affected resource
+    tags = [v for v in report["violations"] if v["rule_name"] == "CC-TAG-001"
+            and v["rule_metadata"]["stack"] == "Prod/Api/Storage"]
+    assert [[r["resource_logical_id"] for r in v["resources"]] for v in tags] == [
+        ["AuditTableB07F8EEB", "EventsQueueB96EB0D2"]]
+    assert tags[0]["resources"][0]["construct_path"] == "Prod/Api/Storage/AuditTable/Resource"
 
 
 def test_fail_on_never_and_warning():

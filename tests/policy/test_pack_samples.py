@@ -121,7 +121,16 @@ def _template(path: Path) -> tuple[dict, list[str]]:
 
 
 def _keyed(findings) -> set:
-    return {(f.rule_id, f.stack, f.logical_id) for f in findings}
+    """(rule, stack, resource) of every defect the findings name: a grouped finding names each
+    affected resource (``related``), a merged one each check it stands for (``covers``)."""
+    out = set()
+    for f in findings:
+        for rule in (f.rule_id, *(c["rule_id"] for c in f.covers)):
+            if f.related:
+                out.update((rule, m["stack"], m["logical_id"]) for m in f.related)
+            else:
+                out.add((rule, f.stack, f.logical_id))
+    return out
 
 
 def test_defective_reports_exactly_the_planted_defects():
@@ -129,12 +138,52 @@ def test_defective_reports_exactly_the_planted_defects():
     want = _expand(DEFECTIVE_BOTH_STAGES, DEFECTIVE_DEV_ONLY)
     assert sorted(got - want) == []
     assert sorted(want - got) == []
+    assert len(want) == 118
 
 
-def test_defective_one_finding_per_rule_and_resource():
+def _shape(f) -> tuple:
+    return (f.rule_id, f.stack, f.logical_id, f.severity,
+            tuple(sorted(m["logical_id"] for m in f.related)),
+            tuple(c["rule_id"] for c in f.covers))
+
+
+def _grouped_expected(stage: str) -> set:
+    """One root cause, one finding: the grouped and merged findings of one stage."""
+    api_tags = sorted(TAG_API)
+    out = {
+        # one tags= per stack: Dev carries Environment (Tags.of) but no Owner anywhere
+        ("CC-TAG-001", f"{stage}/Api", None, "warning", tuple(api_tags), ()),
+        ("CC-TAG-001", f"{stage}/Api/Storage", None, "warning",
+         ("AuditTableB07F8EEB", "EventsQueueB96EB0D2"), ()),
+        ("CC-TAG-001", f"{stage}/Monitoring", None, "warning",
+         ("OrdersApiErrorsAlarm9E152C1C",), ()),
+        # no dashboard in the CDK Stage: one finding, at the first function/API
+        ("CC-DASH-001", f"{stage}/Api", "OrdersApi48294D44", "warning",
+         tuple(sorted(FUNCTIONS + ["OrdersApi48294D44"])), ()),
+        # the alarms a function lacks: one finding under the lowest missing id
+        ("CC-ALARM-002", f"{stage}/Api", "OrdersApiFunctionF46D4A7F", "warning", (),
+         ("CC-ALARM-003",)),
+        ("CC-ALARM-001", f"{stage}/Api", "ReportFunction3CBC8DF1", "warning", (),
+         ("CC-ALARM-002", "CC-ALARM-003")),
+        ("CC-ALARM-001", f"{stage}/Api", "WorkerFunctionACE6A4B0", "warning", (),
+         ("CC-ALARM-002", "CC-ALARM-003")),
+        ("CC-ALARM-004", f"{stage}/Api", "OrdersApi48294D44", "warning", (), ("CC-ALARM-005",)),
+    }
+    if stage == "Dev":  # Tags.of() does not reach CDK's plain CfnResource providers
+        out.add(("CC-TAG-001", "Dev/Api", None, "info",
+                 ("CustomS3AutoDeleteObjectsCustomResourceProviderHandler9D90184F",
+                  "CustomS3AutoDeleteObjectsCustomResourceProviderRole3B1BD092"), ()))
+    return out
+
+
+def test_defective_one_finding_per_root_cause():
     findings = _findings(DEFECTIVE)
-    want = _expand(DEFECTIVE_BOTH_STAGES, DEFECTIVE_DEV_ONLY)
-    assert len(findings) == len(_keyed(findings)) == len(want) == 118
+    grouped = {_shape(f) for f in findings if f.related or f.covers}
+    assert grouped == _grouped_expected("Dev") | _grouped_expected("Prod")
+    # every other finding is one rule on one resource, and nothing is reported twice
+    plain = [f for f in findings if not (f.related or f.covers)]
+    assert len({(f.rule_id, f.stack, f.logical_id) for f in plain}) == len(plain) == 32
+    assert len(findings) == 32 + 17  # 118 defects
 
 
 def test_fixed_reports_nothing():
@@ -147,6 +196,15 @@ def test_stage_construct_path_and_line(sample):
     assert findings
     for f in findings:
         stage_name, _, _ = f.stack.partition("/")
+        if f.logical_id is None:  # a stack's grouped finding: at the stack's Resources
+            data, lines = _template(sample / f.template)
+            assert f.path == ("Resources",) and lines[f.line - 1].strip() == '"Resources": {'
+            for m in f.related:
+                res = data["Resources"][m["logical_id"]]
+                assert m["construct_path"] == res["Metadata"]["aws:cdk:path"]
+                assert m["resource_type"] == res["Type"]
+                assert f'"{m["logical_id"]}"' in lines[m["line"] - 1]
+            continue
         assert f.stage == stage_name.lower()
         data, lines = _template(sample / f.template)
         res = data["Resources"][f.logical_id]
@@ -186,29 +244,37 @@ def test_paths_point_at_the_failing_property():
 def test_relationship_findings_name_the_missing_link():
     alarm = _one("CC-ALARM-002", "Prod/Api", "OrdersApiFunctionF46D4A7F")
     assert alarm.message == (
-        "Function OrdersApiFunctionF46D4A7F has no CloudWatch alarm on Duration: no "
-        "AWS::CloudWatch::Alarm with Namespace AWS/Lambda and MetricName Duration references "
-        "the function in its Dimensions or Metrics")
+        "Function OrdersApiFunctionF46D4A7F has no CloudWatch alarm on Duration and Throttles: "
+        "no AWS::CloudWatch::Alarm in namespace AWS/Lambda with these metrics references the "
+        "function in its Dimensions or Metrics (CC-ALARM-002, CC-ALARM-003)")
+    worker = _one("CC-ALARM-001", "Prod/Api", "WorkerFunctionACE6A4B0")
+    assert worker.message.startswith("Function WorkerFunctionACE6A4B0 has no CloudWatch alarm "
+                                     "on Errors, Duration and Throttles: ")
     key = _one("CC-APIGW-004", "Dev/Api", STAGE_RES)
     assert "UsagePlanKey" in key.message
     dash = _one("CC-DASH-001", "Dev/Api", "OrdersApi48294D44")
-    assert "CDK Stage Dev" in dash.message
+    assert dash.message == ("4 function(s) and API(s) of CDK Stage Dev are not on a CloudWatch "
+                            "dashboard: the app (CDK Stage Dev) has no CloudWatch dashboard")
 
 
 def test_tag_severity_for_cdk_internals():
-    for f in _findings(DEFECTIVE):
-        if f.rule_id != "CC-TAG-001":
-            continue
-        if f.logical_id in TAG_INTERNAL:
-            assert f.severity == "info", f.logical_id
-            assert "(CDK-generated resource: " in f.message
-        else:
-            assert f.severity == "warning", f.logical_id
-            assert "CDK-generated" not in f.message
-    dev = _one("CC-TAG-001", "Dev/Api", "DataBucketE3889A50")
-    assert dev.message.endswith("lacks required tags: missing tag Owner")
-    prod = _one("CC-TAG-001", "Prod/Api", "DataBucketE3889A50")
-    assert prod.message.endswith("missing tags Environment, Owner")
+    # a stack without the tags: one warning for the whole stack (its tags= fixes CDK's
+    # providers too); in Dev, Tags.of() set Environment but does not reach the plain
+    # CfnResource providers: their group (Environment and Owner missing) is info
+    tags = {(f.stack, f.severity): f for f in _findings(DEFECTIVE) if f.rule_id == "CC-TAG-001"
+            and f.stack.endswith("/Api")}
+    assert sorted(tags) == [("Dev/Api", "info"), ("Dev/Api", "warning"),
+                            ("Prod/Api", "warning")]
+    assert {m["logical_id"] for m in tags["Dev/Api", "info"].related} <= TAG_INTERNAL
+    assert tags["Dev/Api", "info"].message.endswith(
+        "one tags= on the stack fixes them all (CDK-generated resources: CDK's "
+        "auto-delete-objects provider (created by auto_delete_objects=True))")
+    assert tags["Dev/Api", "warning"].message == (
+        "25 taggable resource(s) of stack Dev/Api lack required tags (missing tag Owner); one "
+        "tags= on the stack fixes them all")
+    assert tags["Prod/Api", "warning"].message == (
+        "25 taggable resource(s) of stack Prod/Api lack required tags (missing tags "
+        "Environment, Owner); one tags= on the stack fixes them all")
 
 
 def test_cdk_internal_functions_are_not_asked_for_alarms_or_dashboards():

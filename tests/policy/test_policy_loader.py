@@ -44,7 +44,7 @@ def write(tmp_path, text, name="p.yaml"):
 
 @pytest.mark.parametrize("mutate, line, message", [
     (lambda t: t.replace("  exists: true", "  exist: true"), 10,
-     "invalid policy at assert: Additional properties are not allowed ('exist' was unexpected)"),
+     "invalid policy at assert: unknown key 'exist' (did you mean exists?); operators: equals,"),
     (lambda t: t.replace("severity: warning", "severity: fatal"), 3,
      "invalid policy at severity: 'fatal' is not one of ['error', 'warning', 'info']"),
     (lambda t: t.replace("title: Queues have a dead-letter queue", "title: Ends with a dot."), 2,

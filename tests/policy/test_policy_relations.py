@@ -4,6 +4,7 @@ within a template and across stacks, nested stacks and CDK Stages of the real sa
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 from cfncheck.config import Config
 from cfncheck.engine import scan
@@ -179,3 +180,28 @@ referenced_by:
     a = "references: {type: 'AWS::DynamoDB::Table'}"
     found = _scan(FIXED, a, ("AWS::IAM::Policy",))
     assert ("Prod/Api", "OrdersApiFunctionServiceRoleDefaultPolicy7EA3A08B") not in found
+
+
+def test_construct_fqn_reads_the_owners_in_tree_json():
+    import pytest
+
+    from cfncheck.errors import InputError
+
+    platform = Path(__file__).resolve().parents[2] / "sample_templates" / "platform" / "cdk.out"
+    pol = make_policy({"construct_fqn": ["aws-cdk-lib.triggers.TriggerFunction",
+                                         "aws-cdk-lib.aws_autoscaling.*"]},
+                      resource_types=["AWS::Lambda::Function"])
+    result = scan([platform], Config(), checks=[pol], jobs=1)
+    failing = {(f.stack, f.logical_id) for f in result.findings if f.stack.startswith("Prod/")}
+    # every function but the TriggerFunction and the drain hook inside the Auto Scaling group
+    assert ("Prod/Api", "SeedReferenceData072D0FE8") not in failing
+    assert ("Prod/Network", "ClusterWorkerCapacityDrainECSHookFunction3962A777") not in failing
+    assert ("Prod/Api", "OrdersHandlerA8584A8A") in failing
+    (f,) = [f for f in result.findings if f.logical_id == "OrdersHandlerA8584A8A"
+            and f.stack == "Prod/Api"]
+    assert "no construct of Prod/Api/OrdersHandler/Resource has an fqn matching " \
+           "aws-cdk-lib.triggers.TriggerFunction, aws-cdk-lib.aws_autoscaling.*" in f.message
+    # without tree.json (a plain template) it never holds
+    assert verdicts(pol, make_stack({"F": fn()}))["F"].status == "FAIL"
+    with pytest.raises(InputError, match="construct_fqn"):
+        make_policy({"construct_fqn": "aws-cdk-lib.triggers.TriggerFunction"})

@@ -48,7 +48,7 @@ def test_json_validates_and_counts(result, suppressed_result):
         errors = list(report_schema().iter_errors(doc))
         assert not errors, errors[0].message
     doc = json.loads(render("json", result, ReportOptions()))
-    assert doc["version"] == "1.0"
+    assert doc["version"] == "1.1"
     assert doc["summary"]["by_severity"] == {"error": 2, "warning": 4, "info": 6}
     assert doc["summary"]["findings"] == 12 and doc["summary"]["gate_findings"] == 2
     assert doc["summary"]["failed"] is True

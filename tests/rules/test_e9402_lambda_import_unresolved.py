@@ -61,7 +61,12 @@ def test_layer_package_in_the_wrong_folder_and_opaque_layers(assembly_copy):
     shutil.move(str(layer / "python" / "shared_utils"), str(wrong / "shared_utils"))
     edit_function(root, "WorkerFunctionACE6A4B0", Layers=[
         {"Ref": "SharedUtilsLayerB5102E0E"},
-        "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV2:79"])
+        "arn:aws:lambda:eu-west-1:111122223333:layer:team-utils:3"])
+    # AWS's Powertools layer is known: it provides aws_lambda_powertools, not shared_utils
+    edit_function(root, "ReportFunction3CBC8DF1", Layers=[
+        {"Ref": "SharedUtilsLayerB5102E0E"},
+        {"Fn::Join": ["", ["arn:aws:lambda:", {"Ref": "AWS::Region"},
+                           ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:7"]]}])
     found = {f.logical_id: f for f in run_rule(LambdaImportUnresolved, root, root)
              if f.stack == "Prod/Api"}
     assert sorted(found) == ["OrdersApiFunctionF46D4A7F", "ReportFunction3CBC8DF1",
@@ -70,8 +75,13 @@ def test_layer_package_in_the_wrong_folder_and_opaque_layers(assembly_copy):
         found["OrdersApiFunctionF46D4A7F"].message
     worker = found["WorkerFunctionACE6A4B0"]
     assert worker.severity == "warning"
-    assert "it may come from arn:aws:lambda:eu-west-1:017000801446:layer:" \
-        "AWSLambdaPowertoolsPythonV2:79, whose content is not in the assembly" in worker.message
+    assert "it may come from arn:aws:lambda:eu-west-1:111122223333:layer:team-utils:3, " \
+        "whose content is not in the assembly" in worker.message
+    report = found["ReportFunction3CBC8DF1"]
+    assert report.severity == "error" and "may come from" not in report.message
+    assert f"which is in neither {FIXED_REPORT_ASSET}, layer SharedUtilsLayer, the AWS " \
+        "(Powertools for AWS Lambda, Python) layer nor the python3.12 standard library" \
+        in report.message
 
 
 def test_imports_of_local_modules_are_followed(assembly_copy):
@@ -94,3 +104,25 @@ def test_cfn_lint(cfnlint_matches, sample_findings):
                      if f.stack == "Prod/Api")
     assert cdk == scanned and len(cdk) == 2
     assert [m for m in cfnlint_matches[str(FIXED / PROD_API)] if m[0] == "E9402"] == []
+
+
+def test_an_unbundled_requirements_set_is_one_finding(assembly_copy):
+    root = assembly_copy(FIXED)
+    asset = root / FIXED_REPORT_ASSET
+    (asset / "requirements.txt").write_text("requests==2.32.3\nPyYAML==6.0.2\n")
+    handler = asset / "handler.py"
+    handler.write_text("import requests\nimport yaml\n" + handler.read_text())
+    found = [f for f in run_rule(LambdaImportUnresolved, root, root) if f.stack == "Prod/Api"]
+    assert [(f.logical_id, f.key, f.severity) for f in found] == [
+        ("ReportFunction3CBC8DF1", "unbundled", "error")]
+    assert found[0].message == (
+        f"AWS::Lambda::Function ReportFunction3CBC8DF1: the asset ({FIXED_REPORT_ASSET}) holds "
+        "requirements.txt but no installed package: the code was deployed without its "
+        "dependencies, so the imports of 'requests' (handler.py:1), 'yaml' (handler.py:2) "
+        "fail on every cold start")
+    # once something is installed, each missing import is its own finding again
+    (asset / "requests").mkdir()
+    (asset / "requests-2.32.3.dist-info").mkdir()
+    (asset / "requests-2.32.3.dist-info" / "top_level.txt").write_text("requests\n")
+    found = [f for f in run_rule(LambdaImportUnresolved, root, root) if f.stack == "Prod/Api"]
+    assert [f.key for f in found] == ["import:yaml"]

@@ -52,12 +52,14 @@ def test_handler_bindings(tmp_path):
     assert analyze(asset, "assigned.main").handler.function_found is True
     assert analyze(asset, "classy.main").handler.function_found is True
     broken = analyze(asset, "broken.main", runtime="python3.10").handler
-    assert (broken.function_found, broken.uncertain) == (False, False)
+    assert (broken.function_found, broken.not_analysed) == (False, None)
     assert broken.problem.startswith("broken.py does not parse: ")
-    # newer than the interpreter we run on: maybe valid there
+    # newer than the interpreter we run on: maybe valid there, so not analysed (no defect)
     newer = analyze(asset, "broken.main", runtime="python3.99").handler
-    assert (newer.function_found, newer.uncertain) == (False, True)
-    assert newer.problem.endswith("it may be valid python3.99 syntax)")
+    assert (newer.function_found, newer.problem) == (None, None)
+    assert newer.not_analysed.startswith(
+        "broken.py was not analysed: it does not parse with the grammar of Python 3.11, ")
+    assert newer.not_analysed.endswith("and may be valid python3.99 syntax")
     missing = analyze(asset, "nothere.main").handler
     assert missing.problem == "neither nothere.py nor nothere/__init__.py is in the asset"
 
@@ -122,3 +124,56 @@ def test_parse_cache_follows_file_changes(tmp_path):
     assert lb.analyze(code, cache) is lb.analyze(code, cache)
     (asset / "app.py").write_text("import json\n\n\ndef main(e, c): pass\n")
     assert unresolved(lb.analyze(code)) == {}
+
+
+def test_what_each_runtime_provides(tmp_path):
+    asset = write(tmp_path / "a", {"app.py": (
+        "import tomllib\nimport cgi\nimport distutils\nimport annotationlib\n"
+        "from aws_durable_execution_sdk_python import durable_execution\n"
+        "import boto3\ndef main(e, c): pass\n")})
+    by_runtime = {rt: sorted(unresolved(analyze(asset, runtime=rt)))
+                  for rt in ("python3.10", "python3.11", "python3.12", "python3.13",
+                             "python3.14")}
+    assert by_runtime == {
+        "python3.10": ["annotationlib", "aws_durable_execution_sdk_python", "tomllib"],
+        "python3.11": ["annotationlib", "aws_durable_execution_sdk_python"],
+        "python3.12": ["annotationlib", "aws_durable_execution_sdk_python", "distutils"],
+        "python3.13": ["annotationlib", "cgi", "distutils"],
+        "python3.14": ["cgi", "distutils"],
+    }
+    assert "aws_durable_execution_sdk_python" in lb.runtime_modules("python3.14")
+    assert lb.stdlib_modules((3, 99)) == lb.stdlib_modules((3, 14))  # newest known
+
+
+def test_newer_syntax_than_cfncheck_parses_is_not_analysed(tmp_path):
+    # PEP 701 (Python 3.12): quotes reused inside an f-string
+    asset = write(tmp_path / "a", {
+        "app.py": ('"""Docs.\nimport not_an_import\n"""\n'
+                   "import json\nfrom pydantic import (\n    BaseModel,\n)\n"
+                   "try:\n    import optional_dep\nexcept ImportError:\n    pass\n"
+                   "def main(e, c):\n    import lazy\n    return f\"{e[\"name\"]}\"\n"),
+        "tokens.py": "def main(:\n    x = '''\n"})  # neither parser nor tokenizer
+    a = analyze(asset, runtime="python3.14")
+    h = a.handler
+    assert (h.function_found, h.problem) == (True, None)
+    assert h.not_analysed.startswith(
+        "app.py was analysed only in part (its module-level imports and definitions, read "
+        "from its tokens): it does not parse with the grammar of Python 3.11, which cfncheck "
+        "runs on (")
+    # module-level imports are still checked; docstrings, try blocks and functions are not
+    assert unresolved(a) == {"pydantic": ("app.py", 5)}
+    assert a.imports["json"].where == "stdlib"
+    t = analyze(asset, "tokens.main", runtime="python3.14").handler
+    assert (t.function_found, t.problem) == (None, None)
+    assert t.not_analysed.startswith("tokens.py was not analysed: it does not parse")
+
+
+def test_public_layers_by_arn():
+    assert lb.public_layer("arn:aws:lambda:eu-west-1:017000801446:layer:"
+                           "AWSLambdaPowertoolsPythonV3-python313-arm64:7").publisher == \
+        "AWS (Powertools for AWS Lambda, Python)"
+    assert lb.public_layer("arn:${AWS::Partition}:lambda:${AWS::Region}:580247275435:layer:"
+                           "LambdaInsightsExtension:53").modules == frozenset()
+    # the name alone is not enough where AWS documents the publisher account
+    assert lb.public_layer("arn:aws:lambda:eu-west-1:111122223333:layer:"
+                           "AWSLambdaPowertoolsPythonV3-python313-arm64:7") is None

@@ -47,13 +47,45 @@ def test_cfn_lint(cfnlint_matches, sample_findings):
     cdk = [m for m in cfnlint_matches[str(DEFECTIVE / PROD_API)] if m[0] == "W9203"]
     scanned = [f for f in only(sample_findings["defective"], "W9203") if f.stack == "Prod/Api"]
     assert sorted(m[1:] for m in cdk) == [(f.line, f.message) for f in scanned]
-    assert [m[:2] for m in cfnlint_matches[str(PLAIN)] if m[0] == "W9203"] == [("W9203", 66)]
+    assert [m[:2] for m in cfnlint_matches[str(PLAIN)] if m[0] == "W9203"] == [
+        ("W9203", 66), ("W9203", 88)]
 
 
 def test_cfn_lint_configure_rules_sets_parameters():
     from cfnlint.api import lint_by_config
 
     matches = lint_by_config({"templates": [str(PLAIN)], "append_rules": ["cfncheck.rules"],
-                              "configure_rules": {"W9203": {"allow": ["acme-*"]}},
+                              "configure_rules": {"W9203": {"allow": ["acme-*", "alerts"]}},
                               "include_checks": ["W9203"], "regions": ["eu-west-1"]})
     assert [m for m in matches if m.rule.id == "W9203"] == []
+
+
+def test_the_message_follows_the_name_scope_and_the_stage(sample_findings):
+    found = {(f.stack, f.logical_id[:8]): f for f in only(sample_findings["defective"], "W9203")}
+    # S3: global names; "prod" in the Prod bucket's name does not help in another region
+    assert found[("Prod/Api", "DataBuck")].message.endswith(
+        "'acme-orders-prod-data': the name includes its stage (prod), but S3 bucket names are "
+        "global (across all accounts and regions): a copy of this stack in another region or "
+        "account fails with 'already exists', and any change that replaces the resource fails "
+        "with 'already exists' (the new one cannot take the old one's name)")
+    assert found[("Dev/Api", "OrdersTa")].message.endswith(
+        "'orders': another copy of this stack in the same account and region (a second stage "
+        "there) fails with 'already exists', and any change that replaces the resource fails "
+        "with 'already exists' (the new one cannot take the old one's name)")
+    assert {f.severity for f in found.values()} == {"warning"}
+
+
+def test_a_regional_name_with_its_stage_is_info(assembly_copy, tmp_path):
+    import json
+    root = assembly_copy(DEFECTIVE)
+    path = root / PROD_API
+    data = json.loads(path.read_text())
+    data["Resources"]["OrdersTable315BB997"]["Properties"]["TableName"] = "orders-prod"
+    path.write_text(json.dumps(data, indent=1))
+    found = [f for f in run_rule(PhysicalNames, root, root)
+             if f.stack == "Prod/Api" and f.logical_id == "OrdersTable315BB997"]
+    assert [(f.severity, f.message) for f in found] == [(
+        "info", "AWS::DynamoDB::Table OrdersTable315BB997 has the literal TableName "
+        "'orders-prod': the name includes its stage (prod) and is unique per account and "
+        "region, so other stages and regions do not collide; only a change that replaces the "
+        "resource fails with 'already exists'")]
