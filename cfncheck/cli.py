@@ -174,8 +174,8 @@ def scan(
                                             help="Seconds allowed per template before it is "
                                             "reported as stalled (default 60)."),
     pack: List[str] = typer.Option([], "--pack", metavar="NAME", help="Pack of checks to run "
-                                   "(repeatable; default: recommended): recommended, all, fsbp, "
-                                   "nist-800-53-rev5, pci-dss-3.2.1, ... Framework packs add a "
+                                   "(repeatable; default: recommended): recommended, all, or a "
+                                   "framework such as fsbp or nist-800-53-rev5, which adds a "
                                    "per-control summary. `cfncheck rules --packs` lists them."),
 ) -> None:
     """Scan cloud assemblies or templates and report findings."""
@@ -374,7 +374,7 @@ def list_rules(config: Optional[Path] = typer.Option(None, "--config", "-c", met
                                               "recommended)."),
                fmt: str = typer.Option("text", "--format", "-f", metavar="FORMAT",
                                        help="text or json (objects with id, title, severity, "
-                                       "packs, controls, ...)."),
+                                       "packs and controls)."),
                packs: bool = typer.Option(False, "--packs", help="List the packs instead.")
                ) -> None:
     """List every check (rules and policies): id, severity, kind, title."""
