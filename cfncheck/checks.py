@@ -37,6 +37,7 @@ class CheckInfo:
     #: checks of one family failing on the same resource are merged into one finding (see
     #: :func:`cfncheck.engine.merge_families`): {"family", "label", "message"}
     combine: dict | None = None
+    opt_in: bool = False  # a house preference: runs only when the config enables it
 
 
 @dataclass
@@ -60,6 +61,7 @@ class ScanContext:
     graph: "Graph"
     config: "Config"
     notes: list[str] = field(default_factory=list)
+    check_ids: frozenset = frozenset()  # ids of the checks in this run (for `supersedes`)
 
     def parameter(self, check_id: str, name: str, stage: str, default=None):
         """A check parameter for a stage: config override first, then the check's default.

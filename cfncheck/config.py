@@ -132,9 +132,15 @@ class Config:
         params = (self.data.get("parameters") or {}).get(check_id) or {}
         return params.get(name, default)
 
-    def enabled(self, check_id: str) -> bool:
+    def enabled(self, check_id: str, opt_in: bool = False) -> bool:
+        """Whether a check runs. An opt-in check (a house preference) runs only when
+        ``rules.enable`` names it (id or glob) or ``only`` / ``--check`` names its exact id;
+        ``disable`` and ``only`` still apply."""
         rules = self.data.get("rules") or {}
         only = self.cli_only or rules.get("only")
+        if opt_in and check_id not in (only or ()) and not any(
+                fnmatch.fnmatchcase(check_id, p) for p in rules.get("enable") or []):
+            return False  # opt-in: enabled by rules.enable, or asked for by exact id
         if only and not any(fnmatch.fnmatchcase(check_id, p) for p in only):
             return False
         return not any(fnmatch.fnmatchcase(check_id, p)

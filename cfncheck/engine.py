@@ -47,7 +47,8 @@ def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = (),
     """Every enabled check of the selected packs (``packs``, else the config's ``packs:``,
     else ``recommended``; see :mod:`cfncheck.packs`): the rule pack and the policies
     (built-in and extra folders)."""
-    from .packs import select
+    from .packs import in_packs
+    from .packs import validate as validate_packs
     from .policy import load_policy_checks
     from .rules import all_rules
 
@@ -65,13 +66,20 @@ def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = (),
 
     check_references(config, checks, [i.id for i in BUILTIN_CHECKS])
     try:
-        chosen = select(checks, list(packs or ()) or config.packs)
+        names = validate_packs(list(packs or ()) or config.packs)
     except InputError as e:
         if config.path and not packs:
             raise InputError(e.message, str(config.path), config.line(["packs"]),
                              kind="config") from None
         raise
-    return [c for c in chosen if config.enabled(c.info.id)]
+    chosen = []
+    for c in checks:
+        if in_packs(c.info, names):  # a pack selects it (`all` and framework packs: opt-in too)
+            if config.enabled(c.info.id):
+                chosen.append(c)
+        elif c.info.opt_in and config.enabled(c.info.id, True):  # rules.enable / --check
+            chosen.append(c)
+    return chosen
 
 
 def scan(paths: list[str | Path], config: Config | None = None, stage: str | None = None,
@@ -115,7 +123,11 @@ def evaluate(loaded: LoadResult, config: Config, checks: list[Check],
                             + (" ..." if len(unknown) > 5 else ""))
     graph = Graph(stacks)
     result.graph = graph
-    ctx = ScanContext(stacks=stacks, graph=graph, config=config, notes=result.notes)
+    from .policy.check import link_supersessions
+
+    link_supersessions([c for c in checks if hasattr(c, "supersedes")])
+    ctx = ScanContext(stacks=stacks, graph=graph, config=config, notes=result.notes,
+                      check_ids=frozenset(c.info.id for c in checks))
     from .parallel import run_checks
 
     findings, timeouts = run_checks(checks, result.checks, ctx, config, to_finding,

@@ -155,6 +155,10 @@ class Graph:
                     continue
                 src = Node(stack, lid)
                 edges = list(self._edges_in_value(src, res.get("Properties"), ("Properties",)))
+                # a Lambda alias names its CodeDeploy deployment group in its UpdatePolicy
+                if isinstance(res.get("UpdatePolicy"), dict):
+                    edges.extend(self._edges_in_value(src, res["UpdatePolicy"],
+                                                      ("UpdatePolicy",)))
                 deps = res.get("DependsOn")
                 deps = [deps] if isinstance(deps, str) else deps
                 for i, dep in enumerate(deps if isinstance(deps, list) else []):

@@ -28,11 +28,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
+import re2
+
 WRITE_LEVELS = ("Write", "Permissions management", "Tagging")
 PERMISSIONS = "Permissions management"
 _PSEUDO = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
 _UNKNOWN = "${?}"
-_SUB_VAR = re.compile(r"\$\{([^}]*)\}")
+#: ``${...}`` placeholders; RE2 (linear): Python's re is quadratic on ``${${${...`` unclosed
+_SUB_VAR = re2.compile(r"\$\{([^}]*)\}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,38 +154,77 @@ def is_pattern(action: str) -> bool:
 
 @lru_cache(maxsize=8192)
 def expand(pattern: str) -> tuple[ActionInfo, ...]:
-    """Every known action an action pattern matches (IAM wildcards ``*`` and ``?``)."""
+    """Every known action an action pattern matches (IAM wildcards ``*`` and ``?``).
+
+    The pattern is matched with RE2 against the newline-joined names of the service (of
+    every service when the service part is a pattern): one linear pass, no backtracking."""
     if not is_pattern(pattern):
         info = action_info(pattern)
         return (info,) if info else ()
     db = action_db()
     if pattern == "*":
         return tuple(a for svc in db.values() for a in svc.values())
-    service, _, name = pattern.lower().partition(":")
-    if is_pattern(service):
-        rx = _glob(service)
-        services = [s for s in db if rx.fullmatch(s)]
-    else:
-        services = [service] if service in db else []
-    rx = _glob(name)
-    return tuple(a for s in services for n, a in db[s].items() if rx.fullmatch(n))
+    service, _, _ = pattern.lower().partition(":")
+    per_service, everything = _action_names()
+    text = everything if is_pattern(service) else per_service.get(service, "")
+    rx = _glob(pattern.lower(), lines=True)
+    if rx is None or not text:
+        return ()
+    out = []
+    for m in rx.finditer(text):
+        svc, _, name = m.group(0).partition(":")
+        info = db.get(svc, {}).get(name)
+        if info is not None:
+            out.append(info)
+    return tuple(out)
 
 
-def _glob(pattern: str) -> re.Pattern:
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c)
-                              for c in pattern))
+@lru_cache(maxsize=1)
+def _action_names() -> tuple[dict[str, str], str]:
+    """("service" -> "service:a\nservice:b...", every service's lines) in lower case."""
+    per_service = {svc: "\n".join(f"{svc}:{name}" for name in actions)
+                   for svc, actions in action_db().items()}
+    return per_service, "\n".join(per_service.values())
+
+
+#: longer than any IAM action or policy name: a pattern with more fixed characters matches none
+_MAX_NAME = 512
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+
+
+def glob_match(pattern: str, text: str) -> bool:
+    """IAM-style glob (``*`` any run, ``?`` one character), case-insensitive, in linear time.
+
+    Patterns come from the scanned templates and the config: they are matched with RE2,
+    which never backtracks, so ``s3:*?*?*?*?...#`` costs no more than ``s3:*``."""
+    if not is_pattern(pattern):
+        return pattern.lower() == text.lower()
+    rx = _glob(pattern.lower())
+    return rx is not None and rx.fullmatch(text.lower()) is not None
+
+
+@lru_cache(maxsize=4096)
+def _glob(pattern: str, lines: bool = False):
+    """The RE2 program of a glob; ``lines``: to find whole lines of a newline-joined text."""
+    pattern = _STARS.sub("*", pattern)
+    if len(pattern) - pattern.count("*") > _MAX_NAME:
+        return None
+    star, one = ("[^\\n]*", "[^\\n]") if lines else (".*", ".")
+    body = "".join(star if c == "*" else one if c == "?" else re2.escape(c) for c in pattern)
+    try:
+        return re2.compile("(?m)^" + body + "$" if lines else "(?s)" + body,
+                           options=_RE2_OPTIONS)
+    except re2.error:  # pragma: no cover - bounded above, RE2 accepts every escaped literal
+        return None
+
+
+_STARS = re.compile(r"\*+")
 
 
 def matches(pattern: str, action: str) -> bool:
     """Whether an IAM action pattern covers a concrete action (case-insensitive)."""
-    if not is_pattern(pattern):
-        return pattern.lower() == action.lower()
-    return bool(_glob_cached(pattern.lower()).fullmatch(action.lower()))
-
-
-@lru_cache(maxsize=4096)
-def _glob_cached(pattern: str) -> re.Pattern:
-    return _glob(pattern)
+    return glob_match(pattern, action)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,6 +319,7 @@ def _sub(arg: object, limit: int) -> list[str]:
         return [_UNKNOWN]
     results = [""]
     pos = 0
+    template = str(template)  # RE2 rebuilds str subclasses (cfn-lint's nodes) and fails
     for m in _SUB_VAR.finditer(template):
         lit = template[pos:m.start()]
         name = m.group(1)
@@ -294,13 +337,13 @@ def _sub(arg: object, limit: int) -> list[str]:
     return [r + tail for r in results]
 
 
-_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+_PLACEHOLDER = _SUB_VAR
 
 
 def arn_fields(pattern: str) -> list[str] | None:
     """The six fields of an ARN pattern (``${AWS::Region}`` placeholders kept whole, with
     their ``::`` turned into ``__``), or None if it is not an ARN."""
-    masked = _PLACEHOLDER.sub(lambda m: m.group(0).replace(":", "_"), pattern)
+    masked = _PLACEHOLDER.sub(lambda m: m.group(0).replace(":", "_"), str(pattern))
     parts = masked.split(":", 5)
     return parts if len(parts) == 6 and parts[0] == "arn" else None
 
@@ -554,17 +597,30 @@ RESTRICTING_KEYS = {
     "lambda:functionurlauthtype", "sts:externalid", "cognito-identity.amazonaws.com:aud",
     "aws:calledvia",
 }
+#: Bool keys that restrict the caller when true: EFS's AccessedViaMountTarget admits only
+#: clients that reach a mount target, i.e. from inside the file system's VPC through its
+#: security groups (the file-system policy CDK writes by default; see
+#: https://docs.aws.amazon.com/efs/latest/ug/iam-access-control-nfs-efs.html)
+RESTRICTING_BOOL_KEYS = {"elasticfilesystem:accessedviamounttarget"}
 _NEGATIVE_OPS = ("not", "null")
 
 
 def restricting_conditions(stmt: Statement) -> list[str]:
-    """Condition keys of the statement that restrict the caller (non-wildcard, positive)."""
+    """Condition keys of the statement that restrict the caller (non-wildcard, positive).
+
+    ``ForAllValues:`` operators do not restrict: they hold when the key is absent from the
+    request (an anonymous caller has no ``aws:PrincipalOrgID``)."""
     found = []
     for op, key, values in stmt.condition_keys():
-        base_op = op.split(":")[-1].lower().removesuffix("ifexists")
-        if any(n in base_op for n in _NEGATIVE_OPS):
+        qualifier, _, base = op.rpartition(":")
+        base_op = base.lower().removesuffix("ifexists")
+        if any(n in base_op for n in _NEGATIVE_OPS) or qualifier.lower() == "forallvalues":
             continue
         k = key.lower()
+        if k in RESTRICTING_BOOL_KEYS:
+            if base_op == "bool" and values and all(v.lower() == "true" for v in values):
+                found.append(key)
+            continue
         if k.startswith("aws:principaltag/"):
             k = "aws:principaltag"
         if k not in RESTRICTING_KEYS and not k.endswith(":aud") and not k.endswith(":sub"):
@@ -630,6 +686,30 @@ def scoping_conditions(stmt: Statement) -> list[str]:
         if k.startswith(_SCOPING_GLOBAL) or not k.startswith("aws:"):
             found.append(key)
     return found
+
+
+def passrole_on_all_roles(doc: PolicyDocument, stmt: Statement) -> tuple[list[str], list[str]]:
+    """(action entries covering iam:PassRole, resource patterns meaning every role) of an
+    identity-policy Allow statement; both empty unless E9104 applies to it."""
+    if doc.kind != "identity" or not stmt.allow or not stmt.actions or not stmt.resources:
+        return [], []
+    covering = [a for a in stmt.actions if matches(a, "iam:PassRole")]
+    wide = [r for r in stmt.resources if is_all_resources(r) or _all_roles(r)]
+    return (covering, wide) if covering and wide else ([], [])
+
+
+def _all_roles(pattern: str) -> bool:
+    """``arn:aws:iam::<account or *>:role/*``: every role of an account."""
+    fields = arn_fields(pattern)
+    return fields is not None and fields[2] == "iam" and fields[5] in ("role/*", "*")
+
+
+def broad_wildcards(stmt: Statement, allow: list[str]) -> list[str]:
+    """W9101's description of each too-broad action entry of a statement, less the
+    entries matching an ``allow`` glob."""
+    return [d for a in stmt.actions or []
+            if not any(glob_match(p, a) for p in allow)
+            for d in [broad_wildcard(a)] if d]
 
 
 def doc_label(doc: PolicyDocument) -> str:

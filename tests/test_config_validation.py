@@ -248,8 +248,9 @@ def test_a_per_stage_value_without_default_keeps_the_check_default_elsewhere(tmp
     from cfncheck.engine import scan
 
     cfg = tmp_path / ".cfncheck.yaml"
-    cfg.write_text("parameters:\n  CC-LAMBDA-001: {max_timeout: {prod: 1}}\n")
+    cfg.write_text("rules: {enable: [CC-LAMBDA-001]}\n"  # opt-in: a house preference
+                   "parameters:\n  CC-LAMBDA-001: {max_timeout: {prod: 1}}\n")
     result = scan([DEFECTIVE], load_config(cfg))
-    limits = {(f.stage, f.message.split("(limit ")[1].split(")")[0])
+    limits = {(f.stage, f.message.split("limit of its stage (")[1].split(",")[0])
               for f in result.findings if f.rule_id == "CC-LAMBDA-001"}
     assert limits == {("dev", "30 s"), ("prod", "1 s")}

@@ -127,6 +127,18 @@ def _section(p) -> list[str]:
                       f"`{i.combine['label']}` (see Merged findings)"))
     if i.tags:
         facts.insert(2, ("Tags", ", ".join(i.tags)))
+    if i.opt_in:
+        facts.insert(1, ("Opt-in", f"yes: a house preference, runs only with `rules: {{enable: "
+                                   f"[{i.id}]}}` in the config file"))
+    default = spec.get("service_default")
+    if default:
+        facts.insert(1, ("Service default", f"relying on it is reported at "
+                                            f"{default.get('severity', 'info')}"))
+    if spec.get("supersedes"):
+        ids = [i if isinstance(i, str) else f"{i['id']} (when {_flow(i['when'])})"
+               for i in spec["supersedes"]]
+        facts.append(("Supersedes", ", ".join(ids) + " on the same resource (one finding, "
+                                   "naming theirs)"))
     if i.docs_url:
         facts.append(("AWS docs", i.docs_url))
     facts.append(("Packs", ", ".join(f"`{n}`" for n in _packs_of(i))))
@@ -147,7 +159,7 @@ def _section(p) -> list[str]:
     example = spec.get("example")
     if example:
         lines += ["**Example**", "", example.strip(), ""]
-    body = {k: spec[k] for k in ("where", "assert") if k in spec}
+    body = {k: spec[k] for k in ("where", "service_default", "assert") if k in spec}
     lines += ["<details><summary>Assertion</summary>", "", "```yaml",
               yaml.dump(body, Dumper=_NoAliases, sort_keys=False, width=96).rstrip(), "```", "",
               "</details>", ""]

@@ -95,6 +95,14 @@ class Env:
     def for_node(self, node: "Node") -> "Env":
         return Env(node, node.resource, self.run, self.unresolved)
 
+    def say(self, text: str | None) -> str | None:
+        """An author's message with its placeholders (``{logical_id}``, ``{owner}``, ...)
+        filled in for this resource; values from the template are never expanded."""
+        if not text or "{" not in text:
+            return text
+        fill = getattr(self.run, "fill", None)
+        return fill(self.node, text) if fill is not None else text
+
 
 @dataclass(frozen=True)
 class Param:
@@ -130,7 +138,7 @@ class _Combinator(Assertion):
     def evaluate(self, env: Env) -> Outcome:
         out = self._evaluate(env)
         if not out.ok and self.message and not _is_type_guard(out.test):
-            return Outcome(False, self.message, out.at, out.test, out.want)
+            return Outcome(False, env.say(self.message), out.at, out.test, out.want)
         return out
 
     def _evaluate(self, env: Env) -> Outcome:  # pragma: no cover - abstract
@@ -193,8 +201,8 @@ class Not(Assertion):
     def evaluate(self, env: Env) -> Outcome:
         out = self.item.evaluate(env)
         if out.ok:
-            return Outcome(False, self.message or f"{self.item.describe()}, which is not allowed",
-                           out.at, self)
+            return Outcome(False, env.say(self.message)
+                           or f"{self.item.describe()}, which is not allowed", out.at, self)
         return Outcome(True, at=out.at)
 
     def describe(self) -> str:
@@ -362,7 +370,7 @@ class Test(Assertion):
 
     def _fail(self, env: Env, reason: str, at: tuple | None, want: tuple | None = None
               ) -> Outcome:
-        return Outcome(False, self.message or reason, at, self, want)
+        return Outcome(False, env.say(self.message) or reason, at, self, want)
 
     def _unresolved(self, env: Env, at: tuple, value, why: str = "") -> Outcome:
         mode = self.unresolved or env.unresolved
@@ -680,7 +688,7 @@ class _Quantifier(Assertion):
         if status == HIDDEN:
             return _unresolved_elements(env, items, self.path, self.unresolved)
         if status == "scalar":
-            return Outcome(False, self.message or f"{_path_text(items.at)} is not a list",
+            return Outcome(False, env.say(self.message) or f"{_path_text(items.at)} is not a list",
                            items.at, self)
         return ((at, sub) for at, el in items for sub in [env.at_element(el, at)]
                 if self.where is None or self.where.evaluate(sub).ok)
@@ -702,7 +710,7 @@ class Every(_Quantifier):
             out = self.item.evaluate(sub)
             if not out.ok:
                 if self.message:
-                    return Outcome(False, self.message, out.at if out.at else at, self)
+                    return Outcome(False, env.say(self.message), out.at if out.at else at, self)
                 return out
         return Outcome(True)
 
@@ -735,7 +743,7 @@ class Some(_Quantifier):
                   f"({self.item.describe()}), expected at least {int(need)}")
         if first is not None:
             reason += f"; e.g. {first.reason}"
-        return Outcome(False, self.message or reason, where, self)
+        return Outcome(False, env.say(self.message) or reason, where, self)
 
     def describe(self) -> str:
         return f"some element of {_paths_text(self.path)} satisfies ({self.item.describe()})"
@@ -754,8 +762,8 @@ class Lookup(Assertion):
             vals = resolve(self.equals, env.root, (), env.element, env.element_at)
             v = vals[0]
             if v.status != FOUND:
-                return Outcome(False, self.message or f"{_path_text(v.want or v.at)} is absent",
-                               v.at, self)
+                return Outcome(False, env.say(self.message)
+                               or f"{_path_text(v.want or v.at)} is absent", v.at, self)
             wanted = v.value
         else:
             wanted = env.value(self.equals)
@@ -769,7 +777,7 @@ class Lookup(Assertion):
         found = [(at, el) for at, el in items
                  if isinstance(el, dict) and self.key in el and equal(el[self.key], wanted)]
         if not found:
-            return Outcome(False, self.message or f"no element of {self.path} has "
+            return Outcome(False, env.say(self.message) or f"no element of {self.path} has "
                            f"{self.key} = {short(wanted)}", env.element_at or None, self)
         for at, el in found:
             out = self.item.evaluate(env.at_element(el, at))

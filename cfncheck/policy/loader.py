@@ -25,7 +25,13 @@ from ..checks import CheckInfo
 from ..config import did_you_mean
 from ..errors import InputError
 from ..yamlio import escape, line_of, load_yaml_file
-from .check import GROUP_FIELDS, PolicyCheck, message_errors
+from .check import (
+    GROUP_FIELDS,
+    PolicyCheck,
+    ServiceDefault,
+    link_supersessions,
+    message_errors,
+)
 from .evaluate import OPERATORS, CompileContext, CompileError, compile_assertion
 from .groups import GROUPS, TypeSelector, known_resource_types
 from .relations import RELATIONS
@@ -225,13 +231,29 @@ def compile_policy(data, file: str, node=None, validated: bool = False) -> Polic
         where = compile_assertion(data["where"], ("where",), cc) if "where" in data else None
     except CompileError as e:
         raise fail(e) from None
-    message = data.get("message")
-    if message:
-        bad = message_errors(message, params)
+    default = data.get("service_default")
+    try:
+        default_when = (compile_assertion(default["when"], ("service_default", "when"), cc)
+                        if default else None)
+    except CompileError as e:
+        raise fail(e) from None
+    templates = [(data.get("message"), ("message",))]
+    if default:
+        templates.append((default["message"], ("service_default", "message")))
+    for tree, at in ((assertion, ("assert",)), (where, ("where",)), (default_when,
+                                                                      ("service_default",))):
+        for a in tree.walk() if tree is not None else ():
+            text = getattr(a, "message", None)
+            if isinstance(text, str):
+                templates.append((text, at))
+    for text, at in templates:
+        bad = message_errors(text, params) if text else []
         if bad:
             raise fail(CompileError(f"unknown placeholder {', '.join(bad)} (known: "
                                     "{logical_id} {type} {stack} {stage} {construct_path} "
-                                    "{reason} {title} {param.NAME})", ("message",)))
+                                    "{reason} {title} {owner} {created_by} {param.NAME} "
+                                    "{referrers.TYPE})", at))
+    message = data.get("message")
     group = data.get("group")
     if group is not None:
         if group.get("primary") == "stack" and group["by"] != "stack":
@@ -257,10 +279,25 @@ def compile_policy(data, file: str, node=None, validated: bool = False) -> Polic
         security_severity=data.get("security_severity"),
         stages=tuple(stages) if stages else None,
         combine=dict(data["combine"]) if data.get("combine") else None,
+        opt_in=bool(data.get("opt_in", False)),
     )
     check = PolicyCheck(info, TypeSelector(data["resource_types"]), assertion, where, params,
                         data.get("unresolved", "fail"), data.get("cdk_internal", "report"),
                         message, data, group)
+    if default:
+        check.service_default = ServiceDefault(default_when, default.get("severity", "info"),
+                                               default["message"])
+    supersedes = []
+    for i, item in enumerate(data.get("supersedes") or ()):
+        if isinstance(item, str):
+            supersedes.append((item, None))
+            continue
+        try:
+            when = compile_assertion(item["when"], ("supersedes", i, "when"), cc)
+        except CompileError as e:
+            raise fail(e) from None
+        supersedes.append((item["id"], when))
+    check.supersedes = tuple(supersedes)
     # stage names are checked against the config's stages when the checks are collected
     check.stages_line = line_of(node, ["stages"]) if stages else None
     return check
@@ -306,4 +343,5 @@ def load_policies(paths) -> list[PolicyCheck]:
             out.append(load_policy_file(p))
         else:
             raise InputError("policy file or folder not found", str(p), kind="policy")
+    link_supersessions(out)
     return out

@@ -105,10 +105,10 @@ class Related(Assertion):
         low = _num(env.value(self.count_gte))
         high = _num(env.value(self.count_lte)) if self.count_lte is not None else None
         if low is not None and n < low:
-            return Outcome(False, self.message or self._reason(n, f"at least {int(low)}"),
+            return Outcome(False, env.say(self.message) or self._reason(n, f"at least {int(low)}"),
                            None, self)
         if high is not None and n > high:
-            return Outcome(False, self.message or self._reason(n, f"at most {int(high)}"),
+            return Outcome(False, env.say(self.message) or self._reason(n, f"at most {int(high)}"),
                            None, self)
         return Outcome(True)
 
@@ -146,7 +146,7 @@ class InSameApp(Assertion):
                 if n >= need:
                     return Outcome(True)
         that = f" that satisfy ({self.where.describe()})" if self.where else ""
-        return Outcome(False, self.message or (
+        return Outcome(False, env.say(self.message) or (
             f"the app ({_app_label(env.stack)}) has {n} {self.selector} resource(s){that}, "
             f"expected at least {int(need)}"), None, self)
 
@@ -173,7 +173,7 @@ class DashboardShows(Assertion):
             if src.type == "AWS::CloudWatch::Dashboard" and app_key(src.stack) == mine:
                 return Outcome(True)
         if self.message:
-            return Outcome(False, self.message, None, self)
+            return Outcome(False, env.say(self.message), None, self)
         # (stable texts: a grouped finding's fingerprint includes its reason)
         if not env.run.app_nodes(mine, _DASHBOARDS):
             return Outcome(False, f"the app ({_app_label(env.stack)}) has no CloudWatch "

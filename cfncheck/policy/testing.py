@@ -183,3 +183,15 @@ def _run_case(result: PolicyResult, tf: Path, case: dict, line: int | None) -> N
         if want and want not in (v.reason or ""):
             result.problems.append(f"{where}: {lid}: reason {v.reason!r} does not contain "
                                    f"{want!r}")
+        want = (case.get("severity") or {}).get(lid)
+        if want and v.hit is not None and pol.severity_of(v.hit) != want:
+            result.problems.append(f"{where}: {lid}: severity {pol.severity_of(v.hit)}, "
+                                   f"expected {want}")
+        elif want and v.hit is None:
+            result.problems.append(f"{where}: {lid}: severity {want} expected of a finding, "
+                                   f"but the resource has none ({v.status})")
+        want = (case.get("message") or {}).get(lid)
+        if want and (v.hit is None or want not in v.hit.message):
+            result.problems.append(f"{where}: {lid}: message "
+                                   f"{v.hit.message if v.hit else None!r} does not contain "
+                                   f"{want!r}")

@@ -6,7 +6,7 @@ from typing import Iterable
 
 from .. import iam
 from ..checks import Hit, ScanContext
-from . import _base
+from . import _base, _iam
 
 
 class PassRoleAllRoles(_base.CfncheckRule):
@@ -16,6 +16,18 @@ class PassRoleAllRoles(_base.CfncheckRule):
 
     A statement narrowed with the ``iam:PassedToService`` condition is still reported, at
     warning level: the principal can still hand any role trusted by that service to it.
+
+    One statement, one finding: when the PassRole comes with wildcards W9101 would report
+    (``*``, ``iam:*``, ``s3:*`` beside it), this finding names them and W9101 / W9102 leave the
+    statement alone.
+
+    Statements aws-cdk-lib writes itself (ECS capacity instance roles, the bastion host, ECS
+    Exec, CodePipeline action roles, log retention, custom-resource providers...) are reported
+    at info level, naming the construct that wrote them ("written by
+    aws-cdk-lib.aws_ec2.BastionHostLinux ... at Stack/Bastion"): they are recognised by the
+    tree.json fqns above the policy resource and the statement's shape, from a catalogue
+    recorded by synthesizing those constructs (``cfncheck/data/generated_iam.yaml``). A
+    statement the app adds to the same role has another shape and keeps the rule's severity.
     """
 
     id = "E9104"
@@ -37,34 +49,28 @@ class PassRoleAllRoles(_base.CfncheckRule):
     bad_example = '{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}'
 
     def check(self, stack, ctx: ScanContext) -> Iterable[Hit]:
+        w9101 = ctx.config.enabled("W9101")
+        w9101_allow = ctx.parameter("W9101", "allow", stack.stage, []) or []
         for doc in iam.policy_documents(stack):
-            if doc.kind != "identity":
-                continue
             for stmt in doc.statements:
-                if not stmt.allow or not stmt.actions or not stmt.resources:
+                covering, wide = iam.passrole_on_all_roles(doc, stmt)
+                if not covering:
                     continue
-                covering = [a for a in stmt.actions if iam.matches(a, "iam:PassRole")]
-                wide = [r for r in stmt.resources
-                        if iam.is_all_resources(r) or _all_roles(r)]
-                if not covering or not wide:
-                    continue
-                severity, suffix = _base.cdk_internal(stack, doc.logical_id)
+                severity, suffix = _iam.statement_origin(stack, doc, stmt)
                 passed_to = [k for _, k, _ in stmt.condition_keys()
                              if k.lower() == "iam:passedtoservice"]
                 note = ""
                 if passed_to and severity is None:
                     severity = "warning"
                     note = " (narrowed by iam:PassedToService, still any role of that service)"
+                # one statement, one finding: W9101 leaves this statement to E9104
+                wildcards = iam.broad_wildcards(stmt, w9101_allow) if w9101 else []
+                also = (f"; the statement also allows wildcard actions: "
+                        f"{'; '.join(wildcards)}" if wildcards else "")
                 yield Hit(
                     stack, doc.logical_id, stmt.path,
                     f"{doc.resource_type} {doc.logical_id} {iam.doc_label(doc)} "
                     f"{stmt.label} allows iam:PassRole (via {', '.join(covering)}) on "
-                    f"{', '.join(repr(w) for w in dict.fromkeys(wide))}{note}{suffix}",
+                    f"{', '.join(repr(w) for w in dict.fromkeys(wide))}{note}{also}{suffix}",
                     key=f"{doc.name}|{stmt.key}", severity=severity,
                 )
-
-
-def _all_roles(pattern: str) -> bool:
-    """``arn:aws:iam::<account or *>:role/*``: every role of an account."""
-    fields = iam.arn_fields(pattern)
-    return fields is not None and fields[2] == "iam" and fields[5] in ("role/*", "*")

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from .. import iam
 from ..checks import Hit, ScanContext
-from . import _base
+from . import _base, _iam
 
 _PERMISSION_KEYS = ("SourceArn", "SourceAccount", "PrincipalOrgID")
 _SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
@@ -21,13 +21,23 @@ class PublicPrincipal(_base.CfncheckRule):
     ``aws:SourceAccount``, ``aws:PrincipalOrgID``, ``aws:PrincipalAccount``, ``aws:PrincipalArn``,
     ``aws:SourceVpc(e)``, ``aws:SourceIp``, ``kms:CallerAccount``, ``sts:ExternalId``... with a
     non-wildcard value and a positive operator (``StringNotEquals`` does not restrict).
-    ``aws:SecureTransport`` does not restrict who calls, so it does not count.
+    ``aws:SecureTransport`` does not restrict who calls, so it does not count, nor do
+    ``ForAllValues:`` operators (they hold when the key is absent, as for an anonymous caller).
+    ``elasticfilesystem:AccessedViaMountTarget`` ``true`` restricts: only clients that reach a
+    mount target, inside the file system's VPC, get access. So CDK's default EFS file-system
+    policy (ClientRootAccess and ClientWrite to ``AWS: "*"`` via mount targets, the console's
+    "prevent anonymous access") is not public.
 
     ``AWS::Lambda::Permission`` with ``Principal: "*"`` and no ``SourceArn``/``SourceAccount``/
-    ``PrincipalOrgID`` (a public function, or a public function URL) and
+    ``PrincipalOrgID`` (a public function) and
     ``AWS::Lambda::LayerVersionPermission`` with ``Principal: "*"`` and no ``OrganizationId``
-    are reported too. ``Deny`` statements (such as CDK's SSL-only ``enforce_ssl`` statement,
-    which uses ``Principal: {"AWS": "*"}``) are fine.
+    are reported too. Permissions scoped to function-URL calls belong to the function URL: a
+    public URL (``FunctionUrlAuthType: NONE``) is one finding, CC-LAMBDA-004's on the URL when
+    the template has it and that policy is enabled, else this rule's on the permission; CDK's
+    second permission (``InvokedViaFunctionUrl: true``) is not reported for it. Principal
+    ``"*"`` through an AWS_IAM URL (every AWS account's principals may call it) is.
+    ``Deny`` statements (such as CDK's SSL-only ``enforce_ssl`` statement, which uses
+    ``Principal: {"AWS": "*"}``) are fine.
 
     An ``AWS::Lambda::Permission`` for a service principal (``sns.amazonaws.com``,
     ``apigateway.amazonaws.com``...) without ``SourceArn``, ``SourceAccount`` or
@@ -35,6 +45,14 @@ class PublicPrincipal(_base.CfncheckRule):
     invoke the function (confused deputy). For ``s3.amazonaws.com`` a ``SourceArn`` alone is not
     enough: bucket ARNs name no account, so ``SourceAccount`` is needed too (CDK's S3
     notifications set both).
+
+    Statements aws-cdk-lib writes itself (ECS capacity instance roles, the bastion host, ECS
+    Exec, CodePipeline action roles, log retention, custom-resource providers...) are reported
+    at info level, naming the construct that wrote them ("written by
+    aws-cdk-lib.aws_ec2.BastionHostLinux ... at Stack/Bastion"): they are recognised by the
+    tree.json fqns above the policy resource and the statement's shape, from a catalogue
+    recorded by synthesizing those constructs (``cfncheck/data/generated_iam.yaml``). A
+    statement the app adds to the same role has another shape and keeps the rule's severity.
     """
 
     id = "E9105"
@@ -72,7 +90,7 @@ class PublicPrincipal(_base.CfncheckRule):
                     continue
                 if iam.restricting_conditions(stmt):
                     continue
-                severity, suffix = _base.cdk_internal(stack, doc.logical_id)
+                severity, suffix = _iam.statement_origin(stack, doc, stmt)
                 conds = [k for _, k, _ in stmt.condition_keys()]
                 cond_note = (f" (its condition keys {', '.join(conds)} do not restrict the "
                              "caller)" if conds else "")
@@ -91,12 +109,12 @@ class PublicPrincipal(_base.CfncheckRule):
             if rtype == "AWS::Lambda::Permission" and props.get("Principal") == "*":
                 if any(props.get(k) not in (None, "", "*") for k in _PERMISSION_KEYS):
                     continue
-                url = props.get("FunctionUrlAuthType") == "NONE"
-                what = ("a public function URL (FunctionUrlAuthType NONE)" if url
-                        else f"{props.get('Action', 'lambda:InvokeFunction')} to anyone")
+                what = _public_permission(stack, props, ctx)
+                if what is None:
+                    continue
                 severity, suffix = _base.cdk_internal(stack, lid)
                 yield Hit(stack, lid, ("Resources", lid, "Properties", "Principal"),
-                          f"AWS::Lambda::Permission {lid} grants {what}: Principal \"*\" "
+                          f"AWS::Lambda::Permission {lid} {what}: Principal \"*\" "
                           f"without SourceArn, SourceAccount or PrincipalOrgID{suffix}",
                           key="permission", severity=severity)
             elif rtype == "AWS::Lambda::Permission" and _service(props.get("Principal")):
@@ -110,6 +128,56 @@ class PublicPrincipal(_base.CfncheckRule):
                           f"AWS::Lambda::LayerVersionPermission {lid} shares the layer with "
                           f"every AWS account (Principal \"*\" without OrganizationId){suffix}",
                           key="layer-permission", severity=severity)
+
+
+def _public_permission(stack, props: dict, ctx: ScanContext) -> str | None:
+    """What a Lambda permission with Principal "*" grants, or None when it is not this
+    rule's finding.
+
+    A permission scoped to function-URL calls opens only the URL. ``FunctionUrlAuthType:
+    NONE`` makes the URL public: one finding for that cause, CC-LAMBDA-004's on the URL when
+    the template has the URL (AuthType NONE) and that policy is enabled, else this one. CDK's
+    second permission (``lambda:InvokeFunction`` with ``InvokedViaFunctionUrl: true``) adds
+    nothing to a NONE URL; through an AWS_IAM URL, Principal "*" admits every AWS account's
+    principals, which is reported."""
+    auth = props.get("FunctionUrlAuthType")
+    via_url = str(props.get("InvokedViaFunctionUrl", "")).lower() == "true"
+    if auth is None and not via_url:
+        return f"grants {props.get('Action', 'lambda:InvokeFunction')} to anyone"
+    url_auths = _url_auth_types(stack, props.get("FunctionName"))
+    iam_url = ("lets principals of every AWS account invoke the function through its "
+               "AWS_IAM function URL")
+    if auth is None:
+        return iam_url if "AWS_IAM" in url_auths else None
+    auths = set(iam.resolve_patterns(auth))
+    if "NONE" in auths:
+        if "NONE" in url_auths and ctx.config.enabled("CC-LAMBDA-004"):
+            return None  # reported on the URL
+        return "makes the function URL public (FunctionUrlAuthType NONE)"
+    return iam_url if "AWS_IAM" in auths else None
+
+
+def _url_auth_types(stack, function_name) -> set[str]:
+    """AuthType values of the template's function URLs that target a function."""
+    targets = {_logical(p) for p in iam.resolve_patterns(function_name)} - {None}
+    out: set[str] = set()
+    for res in stack.resources.values():
+        if not isinstance(res, dict) or res.get("Type") != "AWS::Lambda::Url":
+            continue
+        props = res.get("Properties")
+        if not isinstance(props, dict):
+            continue
+        if {_logical(p) for p in iam.resolve_patterns(props.get("TargetFunctionArn"))} \
+                & targets:
+            out.update(iam.resolve_patterns(props.get("AuthType")))
+    return out
+
+
+def _logical(pattern: str) -> str | None:
+    """``${Fn.Arn}`` / ``${Fn}`` -> ``Fn``; a literal name or ARN stays as it is."""
+    if pattern.startswith("${") and pattern.endswith("}") and "::" not in pattern:
+        return pattern[2:-1].split(".", 1)[0]
+    return pattern or None
 
 
 def _service(principal) -> str | None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Iterable
 
 from .. import iam
 from ..checks import Hit, ScanContext
-from . import _base
+from . import _base, _iam
 
 
 class WildcardActions(_base.CfncheckRule):
@@ -21,7 +20,17 @@ class WildcardActions(_base.CfncheckRule):
     ``grant*`` methods emit, such as ``s3:Abort*``, ``s3:DeleteObject*``,
     ``kms:GenerateDataKey*`` or ``kms:ReEncrypt*``, expand to actions on a single resource type
     and are not reported. The ``kms:*`` statement of a KMS key policy that delegates to the
-    account root (the default key policy) is not reported either.
+    account root (the default key policy) is not reported either. A statement that E9104
+    reports (iam:PassRole on every role, e.g. ``*`` on ``*``) is left to it while E9104 is
+    enabled: E9104's finding names these wildcards, so one statement gives one finding.
+
+    Statements aws-cdk-lib writes itself (ECS capacity instance roles, the bastion host, ECS
+    Exec, CodePipeline action roles, log retention, custom-resource providers...) are reported
+    at info level, naming the construct that wrote them ("written by
+    aws-cdk-lib.aws_ec2.BastionHostLinux ... at Stack/Bastion"): they are recognised by the
+    tree.json fqns above the policy resource and the statement's shape, from a catalogue
+    recorded by synthesizing those constructs (``cfncheck/data/generated_iam.yaml``). A
+    statement the app adds to the same role has another shape and keeps the rule's severity.
     """
 
     id = "W9101"
@@ -54,20 +63,21 @@ class WildcardActions(_base.CfncheckRule):
     }
 
     def check(self, stack, ctx: ScanContext) -> Iterable[Hit]:
-        allow = [p.lower() for p in self.param(ctx, stack, "allow") or []]
+        allow = self.param(ctx, stack, "allow") or []
         own_account = iam.stack_account(stack)
+        e9104 = ctx.config.enabled("E9104")
         for doc in iam.policy_documents(stack):
             for stmt in doc.statements:
                 if not stmt.allow or not stmt.actions:
                     continue
                 if doc.service == "kms" and _kms_root_delegation(stmt, own_account):
                     continue
-                offending = [d for a in stmt.actions
-                             if not any(fnmatch.fnmatchcase(a.lower(), p) for p in allow)
-                             for d in [iam.broad_wildcard(a)] if d]
+                if e9104 and iam.passrole_on_all_roles(doc, stmt)[0]:
+                    continue  # E9104's finding, which names these wildcards
+                offending = iam.broad_wildcards(stmt, allow)
                 if not offending:
                     continue
-                severity, suffix = _base.cdk_internal(stack, doc.logical_id)
+                severity, suffix = _iam.statement_origin(stack, doc, stmt)
                 resources = iam.summarize(stmt.resources or ["(none)"], 4)
                 yield Hit(
                     stack, doc.logical_id, stmt.path,

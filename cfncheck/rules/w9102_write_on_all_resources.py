@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Iterable
 
 from .. import iam
 from ..checks import Hit, ScanContext
-from . import _base
+from . import _base, _iam
 
 
 class WriteOnAllResources(_base.CfncheckRule):
@@ -23,7 +22,16 @@ class WriteOnAllResources(_base.CfncheckRule):
     examined: there ``"*"`` means the resource the policy is attached to (a KMS key policy's
     ``Resource: "*"`` is the key itself). Read and list actions are out of scope. Action
     entries that W9101 reports as too broad a wildcard (``s3:*``, ``iam:*Policy*``) are left to
-    W9101 while it is enabled and does not allow them, so one statement gives one finding.
+    W9101 while it is enabled and does not allow them, and statements E9104 reports
+    (iam:PassRole on every role) are left to E9104, so one statement gives one finding.
+
+    Statements aws-cdk-lib writes itself (ECS capacity instance roles, the bastion host, ECS
+    Exec, CodePipeline action roles, log retention, custom-resource providers...) are reported
+    at info level, naming the construct that wrote them ("written by
+    aws-cdk-lib.aws_ec2.BastionHostLinux ... at Stack/Bastion"): they are recognised by the
+    tree.json fqns above the policy resource and the statement's shape, from a catalogue
+    recorded by synthesizing those constructs (``cfncheck/data/generated_iam.yaml``). A
+    statement the app adds to the same role has another shape and keeps the rule's severity.
     """
 
     id = "W9102"
@@ -56,8 +64,8 @@ class WriteOnAllResources(_base.CfncheckRule):
     def check(self, stack, ctx: ScanContext) -> Iterable[Hit]:
         allow = {a.lower() for a in self.param(ctx, stack, "allow") or []}
         w9101 = ctx.config.enabled("W9101")
-        w9101_allow = [p.lower() for p in ctx.parameter("W9101", "allow", stack.stage, [])
-                       or []]
+        w9101_allow = ctx.parameter("W9101", "allow", stack.stage, []) or []
+        e9104 = ctx.config.enabled("E9104")
         for doc in iam.policy_documents(stack):
             if doc.kind != "identity":
                 continue
@@ -67,18 +75,21 @@ class WriteOnAllResources(_base.CfncheckRule):
                 wide = [r for r in stmt.resources if iam.is_all_resources(r)]
                 if not wide or iam.scoping_conditions(stmt):
                     continue
+                # one statement, one finding: E9104 (iam:PassRole on every role), else W9101
+                # (too-broad wildcards) reports the statement
+                if e9104 and iam.passrole_on_all_roles(doc, stmt)[0]:
+                    continue
+                if w9101 and iam.broad_wildcards(stmt, w9101_allow):
+                    continue
                 found: dict[str, str] = {}
                 for action in stmt.actions:
-                    if w9101 and iam.broad_wildcard(action) and not any(
-                            fnmatch.fnmatchcase(action.lower(), p) for p in w9101_allow):
-                        continue  # W9101's finding
                     for info in iam.expand(action):
                         if info.writes and info.resource_level \
                                 and info.name.lower() not in allow:
                             found.setdefault(info.name, info.access_level.lower())
                 if not found:
                     continue
-                severity, suffix = _base.cdk_internal(stack, doc.logical_id)
+                severity, suffix = _iam.statement_origin(stack, doc, stmt)
                 order = {"permissions management": 0, "tagging": 2}
                 ranked = sorted(found.items(), key=lambda kv: order.get(kv[1], 1))
                 names = [f"{n} ({lvl})" for n, lvl in ranked]

@@ -6,7 +6,7 @@ from typing import Iterable
 
 from .. import iam
 from ..checks import Hit, ScanContext
-from . import _base
+from . import _base, _iam
 
 
 class NotActionAllow(_base.CfncheckRule):
@@ -17,6 +17,14 @@ class NotActionAllow(_base.CfncheckRule):
     ``Allow`` + ``NotPrincipal`` grants access to everyone but a few. The same elements in a
     ``Deny`` statement are a normal guard-rail and are not reported. All policy documents are
     examined (identity, trust and resource policies).
+
+    Statements aws-cdk-lib writes itself (ECS capacity instance roles, the bastion host, ECS
+    Exec, CodePipeline action roles, log retention, custom-resource providers...) are reported
+    at info level, naming the construct that wrote them ("written by
+    aws-cdk-lib.aws_ec2.BastionHostLinux ... at Stack/Bastion"): they are recognised by the
+    tree.json fqns above the policy resource and the statement's shape, from a catalogue
+    recorded by synthesizing those constructs (``cfncheck/data/generated_iam.yaml``). A
+    statement the app adds to the same role has another shape and keeps the rule's severity.
     """
 
     id = "W9103"
@@ -51,7 +59,7 @@ class NotActionAllow(_base.CfncheckRule):
                     used.append("NotPrincipal")
                 if not used:
                     continue
-                severity, suffix = _base.cdk_internal(stack, doc.logical_id)
+                severity, suffix = _iam.statement_origin(stack, doc, stmt)
                 yield Hit(
                     stack, doc.logical_id, stmt.path,
                     f"{doc.resource_type} {doc.logical_id} {iam.doc_label(doc)} "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from typing import Iterable
 
@@ -78,7 +77,7 @@ class BroadManagedPolicies(_base.CfncheckRule):
                     if not m:
                         continue
                     name = m.group("name")
-                    if not _broad(name) or any(fnmatch.fnmatchcase(name, a) for a in allow):
+                    if not _broad(name) or any(iam.glob_match(a, name) for a in allow):
                         continue
                     severity, suffix = _base.cdk_internal(stack, lid)
                     yield Hit(stack, lid, ("Resources", lid, "Properties", prop, i),

@@ -27,6 +27,7 @@ PACK = (
     "CC-APIGW-004", "CC-APIGW-005", "CC-ALARM-001", "CC-ALARM-002", "CC-ALARM-003",
     "CC-ALARM-004", "CC-ALARM-005", "CC-ALARM-006", "CC-DASH-001", "CC-CF-001", "CC-CF-002",
     "CC-CF-003", "CC-TAG-001", "CC-RES-001", "CC-SNS-001", "CC-SQS-001", "CC-LAMBDA-003",
+    "CC-CODEDEPLOY-001",
     # none of these four fires on either sample: every function declares a log group with a
     # retention (ReportFunction in defective through CDK's log_retention), the one custom
     # CloudFront origin is https-only, and there is no function URL or custom domain name
@@ -69,9 +70,10 @@ DEFECTIVE_BOTH_STAGES = {
     "CC-S3-003": {"Api": ["DataBucketE3889A50"]},  # defect 3: no BucketEncryption
     "CC-LOGS-002": {"Api": ["ApiAccessLogsE9DF007D"]},  # defect 2: never expires
     "CC-APIGW-001": {"Api": [STAGE_RES]},  # defect 6: no MethodSettings
-    "CC-APIGW-003": {"Api": [STAGE_RES]},  # defect 6: no usage plan
-    "CC-APIGW-004": {"Api": [STAGE_RES]},  # defect 6: no API key / usage plan key
-    "CC-APIGW-005": {"Api": METHODS},  # defect 6: ApiKeyRequired absent
+    # defect 6: ApiKeyRequired absent on the open methods; the missing usage plan and key of
+    # the stage are the same root cause, named in these findings (CC-APIGW-003/004 apply once
+    # a method requires a key)
+    "CC-APIGW-005": {"Api": METHODS},
     # defect 7: only OrdersApiFunction has an Errors alarm (in the Monitoring stack)
     "CC-ALARM-001": {"Api": ["ReportFunction3CBC8DF1", "WorkerFunctionACE6A4B0"]},
     "CC-ALARM-002": {"Api": FUNCTIONS},
@@ -81,7 +83,9 @@ DEFECTIVE_BOTH_STAGES = {
     "CC-ALARM-006": {"Monitoring": ["OrdersApiErrorsAlarm9E152C1C"]},  # no AlarmActions
     "CC-DASH-001": {"Api": FUNCTIONS + ["OrdersApi48294D44"]},  # defect 7: no dashboard
     "CC-CF-001": {"Api": ["Cdn9963B1AD"]},  # defect 9: /api/* with CachingOptimized
-    "CC-RES-001": {"Api": ["ReportDeploymentGroup15A755AE", "ReportLiveAliasBCFD0480"]},  # 12
+    # defect 12: canary deployment without alarms to roll back on (the alias is named in it);
+    # CC-RES-001 (unwanted types, opt-in) is checked below with the preference enabled
+    "CC-CODEDEPLOY-001": {"Api": ["ReportDeploymentGroup15A755AE"]},
     "CC-SNS-001": {"Api": ["AlertsTopic3414BE91"]},  # topic without KmsMasterKeyId
     "CC-LAMBDA-003": {"Api": ["WorkerFunctionACE6A4B0"]},  # S3-invoked, no DLQ
     "CC-TAG-001": {  # defect 10: Dev has Environment only, Prod no tags, no stack tags
@@ -138,7 +142,7 @@ def test_defective_reports_exactly_the_planted_defects():
     want = _expand(DEFECTIVE_BOTH_STAGES, DEFECTIVE_DEV_ONLY)
     assert sorted(got - want) == []
     assert sorted(want - got) == []
-    assert len(want) == 118
+    assert len(want) == 112
 
 
 def _shape(f) -> tuple:
@@ -182,8 +186,8 @@ def test_defective_one_finding_per_root_cause():
     assert grouped == _grouped_expected("Dev") | _grouped_expected("Prod")
     # every other finding is one rule on one resource, and nothing is reported twice
     plain = [f for f in findings if not (f.related or f.covers)]
-    assert len({(f.rule_id, f.stack, f.logical_id) for f in plain}) == len(plain) == 32
-    assert len(findings) == 32 + 17  # 118 defects
+    assert len({(f.rule_id, f.stack, f.logical_id) for f in plain}) == len(plain) == 26
+    assert len(findings) == 26 + 17  # 112 defects
 
 
 def test_fixed_reports_nothing():
@@ -235,10 +239,34 @@ def test_paths_point_at_the_failing_property():
     logs_prod = _one("CC-LOGS-002", "Prod/Api", "ApiAccessLogsE9DF007D")
     assert logs_prod.path == ("Resources", "ApiAccessLogsE9DF007D")
     assert "RetentionInDays is absent" in logs_prod.message
-    res = _one("CC-RES-001", "Dev/Api", "ReportLiveAliasBCFD0480")
-    assert res.path == ("Resources", "ReportLiveAliasBCFD0480", "Type")
-    assert res.message.startswith("AWS::Lambda::Alias ReportLiveAliasBCFD0480 is a resource "
-                                  "type this project does not want in stage dev")
+    cd = _one("CC-CODEDEPLOY-001", "Dev/Api", "ReportDeploymentGroup15A755AE")
+    assert cd.severity == "warning"
+    assert cd.message.startswith(
+        "Deployment group ReportDeploymentGroup15A755AE shifts Lambda traffic gradually "
+        "(alias: Dev/Api/ReportLiveAlias) but cannot roll back on errors: no enabled "
+        "AlarmConfiguration with at least one alarm")
+
+
+def test_house_preferences_are_opt_in():
+    """CC-RES-001 (unwanted types) and CC-LAMBDA-001 (stage timeout cap) run only when the
+    config enables them; then they report the sample's alias, group and long timeouts."""
+    from cfncheck.config import Config
+
+    default = {f.rule_id for f in scan([DEFECTIVE], jobs=1).findings}
+    assert not default & {"CC-RES-001", "CC-LAMBDA-001"}
+    cfg = Config({"rules": {"enable": ["CC-RES-001", "CC-LAMBDA-001"]}})
+    found = scan([DEFECTIVE], cfg, jobs=1).findings
+    res = {(f.stack, f.logical_id) for f in found if f.rule_id == "CC-RES-001"}
+    assert res == {(f"{s}/Api", lid) for s in ("Dev", "Prod") for lid in
+                   ("ReportDeploymentGroup15A755AE", "ReportLiveAliasBCFD0480")}
+    (alias,) = [f for f in found if (f.rule_id, f.stack, f.logical_id) ==
+                ("CC-RES-001", "Dev/Api", "ReportLiveAliasBCFD0480")]
+    assert alias.path == ("Resources", "ReportLiveAliasBCFD0480", "Type")
+    assert alias.message.startswith("AWS::Lambda::Alias ReportLiveAliasBCFD0480 is a resource "
+                                    "type this project does not want in stage dev")
+    # the API handlers' timeouts are CC-LAMBDA-002's (naming the cap); the worker's is the cap's
+    cap = {(f.stack, f.logical_id) for f in found if f.rule_id == "CC-LAMBDA-001"}
+    assert cap == {("Dev/Api", "WorkerFunctionACE6A4B0"), ("Prod/Api", "WorkerFunctionACE6A4B0")}
 
 
 def test_relationship_findings_name_the_missing_link():
@@ -250,8 +278,8 @@ def test_relationship_findings_name_the_missing_link():
     worker = _one("CC-ALARM-001", "Prod/Api", "WorkerFunctionACE6A4B0")
     assert worker.message.startswith("Function WorkerFunctionACE6A4B0 has no CloudWatch alarm "
                                      "on Errors, Duration and Throttles: ")
-    key = _one("CC-APIGW-004", "Dev/Api", STAGE_RES)
-    assert "UsagePlanKey" in key.message
+    key = _one("CC-APIGW-005", "Dev/Api", "OrdersApiapiordersGETE02DF052")
+    assert "no usage plan meters or limits its callers" in key.message
     dash = _one("CC-DASH-001", "Dev/Api", "OrdersApi48294D44")
     assert dash.message == ("4 function(s) and API(s) of CDK Stage Dev are not on a CloudWatch "
                             "dashboard: the app (CDK Stage Dev) has no CloudWatch dashboard")
@@ -268,7 +296,9 @@ def test_tag_severity_for_cdk_internals():
     assert {m["logical_id"] for m in tags["Dev/Api", "info"].related} <= TAG_INTERNAL
     assert tags["Dev/Api", "info"].message.endswith(
         "one tags= on the stack fixes them all (CDK-generated resources: CDK's "
-        "auto-delete-objects provider (created by auto_delete_objects=True))")
+        "auto-delete-objects provider (created by auto_delete_objects=True); construct "
+        "Dev/Api/Custom::S3AutoDeleteObjectsCustomResourceProvider "
+        "(CustomResourceProviderBase))")
     assert tags["Dev/Api", "warning"].message == (
         "25 taggable resource(s) of stack Dev/Api lack required tags (missing tag Owner); one "
         "tags= on the stack fixes them all")

@@ -41,5 +41,38 @@ def test_trust_and_resource_policies_are_not_identity_policies(tmp_path):
 
 
 def test_cfn_lint(cfnlint_matches):
-    assert [m[:2] for m in cfnlint_matches[str(PLAIN)] if m[0] == "E9104"] == \
-        [("E9104", 29), ("E9104", 47)]
+    assert [m[:2] for m in cfnlint_matches[str(PLAIN)] if m[0] == "E9104"] == [("E9104", 47)]
+
+
+def test_one_statement_one_finding_e9104_names_the_wildcards(tmp_path):
+    """``*`` / ``iam:*`` on "*" is E9104's finding (error), which names W9101's wildcards;
+    W9101 and W9102 leave the statement alone. With E9104 disabled W9101 reports it."""
+    from cfncheck.config import Config
+    from cfncheck.engine import scan
+    from cfncheck.rules.w9101_wildcard_actions import WildcardActions
+    from cfncheck.rules.w9102_write_on_all_resources import WriteOnAllResources
+
+    tpl = resources(P=policy(
+        {"Sid": "Admin", "Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Sid": "Mixed", "Effect": "Allow", "Action": ["iam:PassRole", "s3:*", "sns:Publish"],
+         "Resource": "*"},
+        {"Sid": "Publish", "Effect": "Allow", "Action": "sns:Publish", "Resource": "*"},
+    ))
+    path = tmp_path / "t.json"
+    path.write_text(__import__("json").dumps(tpl))
+    rules = [PassRoleAllRoles(), WildcardActions(), WriteOnAllResources()]
+    found = scan([path], checks=rules).findings
+    assert [(f.rule_id, f.key, f.severity) for f in found] == [
+        ("E9104", "PolicyDocument|sid:Admin", "error"),
+        ("E9104", "PolicyDocument|sid:Mixed", "error"),
+        ("W9102", "PolicyDocument|sid:Publish", "warning"),
+    ]
+    assert found[0].message.endswith(
+        "allows iam:PassRole (via *) on '*'; the statement also allows wildcard actions: "
+        "* (every action of every service)")
+    assert "also allows wildcard actions: s3:* (all " in found[1].message
+    off = scan([path], checks=rules[1:],
+               config=Config(data={"rules": {"disable": ["E9104"]}})).findings
+    assert [(f.rule_id, f.key) for f in off] == [
+        ("W9101", "PolicyDocument|sid:Admin"), ("W9101", "PolicyDocument|sid:Mixed"),
+        ("W9102", "PolicyDocument|sid:Publish")]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from cfncheck.rules.e9105_public_principal import PublicPrincipal
 from tests.rules.helpers import FIXED, PLAIN, PROD_API, only, policy, resources, run_rule
+
+#: real CDK output: the default EFS policy and add_function_url (tests/fixtures/generated_iam_app)
+GENERATED_IAM_APP = Path(__file__).parents[1] / "fixtures" / "generated_iam_app" / "cdk.out"
 
 
 def test_samples_have_none_even_with_ssl_deny_and_key_policy(sample_findings):
@@ -42,6 +47,66 @@ def test_public_allow_needs_a_restricting_condition(tmp_path):
     assert all(f.severity == "error" for f in found)
 
 
+def test_efs_mount_target_condition_restricts_forallvalues_does_not(tmp_path):
+    """CDK's default file-system policy (real output of the fixture app): ClientRootAccess and
+    ClientWrite to AWS "*" only via a mount target, i.e. from inside the VPC."""
+    assert [f for f in run_rule(PublicPrincipal, GENERATED_IAM_APP, tmp_path)
+            if f.stack in ("EfsDefaultPolicy", "FunctionUrls")] == []
+    base = {"Effect": "Allow", "Principal": {"AWS": "*"},
+            "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]}
+    tpl = resources(Fs={"Type": "AWS::EFS::FileSystem", "Properties": {"FileSystemPolicy": {
+        "Version": "2012-10-17", "Statement": [
+            {**base, "Condition": {"Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"}}},
+            {**base, "Condition": {"Bool": {"elasticfilesystem:AccessedViaMountTarget": "false"}}},
+            {**base, "Condition": {"StringEquals": {
+                "elasticfilesystem:AccessedViaMountTarget": "true"}}},
+            {**base, "Condition": {"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-1"}}},
+            {**base, "Condition": {"ForAnyValue:StringEquals": {"aws:PrincipalOrgID": "o-1"}}},
+        ]}}})
+    found = run_rule(PublicPrincipal, tpl, tmp_path)
+    assert [f.path[-1] for f in found] == [1, 2, 3]
+    assert "its condition keys aws:PrincipalOrgID do not restrict the caller" in found[2].message
+
+
+def test_function_url_permissions_belong_to_the_url(tmp_path):
+    """CDK's two permissions of add_function_url(auth_type=NONE) (FunctionUrlAuthType NONE,
+    and lambda:InvokeFunction with InvokedViaFunctionUrl) are the URL's: CC-LAMBDA-004 reports
+    AuthType NONE there, once. Principal "*" through an AWS_IAM URL admits every account."""
+    def perm(fn, **props):
+        return {"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunction", "Principal": "*",
+            "FunctionName": {"Fn::GetAtt": [fn, "Arn"]}, **props}}
+
+    def url(fn, auth):
+        return {"Type": "AWS::Lambda::Url", "Properties": {
+            "AuthType": auth, "TargetFunctionArn": {"Fn::GetAtt": [fn, "Arn"]}}}
+
+    tpl = resources(
+        PublicUrl=url("Public", "NONE"),
+        PublicViaUrl=perm("Public", InvokedViaFunctionUrl=True),
+        PublicUrlPerm=perm("Public", Action="lambda:InvokeFunctionUrl",
+                           FunctionUrlAuthType="NONE"),
+        SignedUrl=url("Signed", "AWS_IAM"),
+        SignedViaUrl=perm("Signed", InvokedViaFunctionUrl=True),
+        SignedUrlPerm=perm("Signed", Action="lambda:InvokeFunctionUrl",
+                           FunctionUrlAuthType="AWS_IAM"),
+        NoUrlViaUrl=perm("Elsewhere", InvokedViaFunctionUrl=True),
+    )
+    found = run_rule(PublicPrincipal, tpl, tmp_path)
+    assert [f.logical_id for f in found] == ["SignedViaUrl", "SignedUrlPerm"]
+    # with CC-LAMBDA-004 off, the NONE permission is the one finding for the public URL
+    from cfncheck.config import Config
+    from cfncheck.engine import scan
+
+    off = scan([tmp_path / "template.json"], checks=[PublicPrincipal()],
+               config=Config(data={"rules": {"disable": ["CC-LAMBDA-004"]}})).findings
+    assert [f.logical_id for f in off] == ["PublicUrlPerm", "SignedViaUrl", "SignedUrlPerm"]
+    assert found[0].message == (
+        "AWS::Lambda::Permission SignedViaUrl lets principals of every AWS account invoke the "
+        "function through its AWS_IAM function URL: Principal \"*\" without SourceArn, "
+        "SourceAccount or PrincipalOrgID")
+
+
 def test_trust_key_topic_policies_and_identity_policies(tmp_path):
     tpl = resources(
         Role={"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
@@ -74,12 +139,13 @@ def test_lambda_permissions(tmp_path):
                               "Principal": "*"}},
     )
     found = run_rule(PublicPrincipal, tpl, tmp_path)
+    # no AWS::Lambda::Url in the template: the permission is the finding for the public URL
     assert [(f.logical_id, f.path[-1]) for f in found] == [
         ("Open", "Principal"), ("Url", "Principal"), ("Layer", "Principal")]
     assert found[0].message == ("AWS::Lambda::Permission Open grants lambda:InvokeFunction to "
                                 "anyone: Principal \"*\" without SourceArn, SourceAccount or "
                                 "PrincipalOrgID")
-    assert "a public function URL (FunctionUrlAuthType NONE)" in found[1].message
+    assert "makes the function URL public (FunctionUrlAuthType NONE)" in found[1].message
     assert "shares the layer with every AWS account" in found[2].message
 
 

@@ -57,7 +57,8 @@ def test_patterns_are_expanded_against_the_iam_database(tmp_path):
 
 def test_star_and_service_star_and_allow_list(tmp_path):
     tpl = resources(P=policy(
-        {"Sid": "A", "Effect": "Allow", "Action": "*", "Resource": "*"},
+        # on "*" this statement is E9104's (iam:PassRole via *), see test_e9104
+        {"Sid": "A", "Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b/*"},
         {"Sid": "B", "Effect": "Allow", "Action": ["logs:*", "sqs:SendMessage"],
          "Resource": "*"},
     ))

@@ -37,7 +37,9 @@ def test_defective_sample_reports_the_acl_and_publish_statement_with_its_line(sa
     assert acl.file.endswith(PROD_API) and acl.line > 1
     assert statement_text(acl, 1).strip() == "{"
     assert '"s3:PutObjectAcl"' in statement_text(acl, 4)
-    assert "CDK-generated: CDK's LogRetention" in found[1].message
+    assert found[1].message.endswith(
+        "(written by aws-cdk-lib.aws_logs.LogRetention (log_retention=) at "
+        "Dev/Api/LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a; reported at info level)")
 
 
 def test_service_wildcard_is_left_to_w9101_one_finding_per_statement(sample_findings):
