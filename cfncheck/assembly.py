@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import InputError
-from .template import CONFIGURED_MAX_BYTES, Template, load_template, read_regular_file
+from .template import (
+    _SURROGATE_ESCAPE,
+    CONFIGURED_MAX_BYTES,
+    Template,
+    _check_tree,
+    load_template,
+    read_regular_file,
+)
 
 STACK = "aws:cloudformation:stack"
 NESTED_ASSEMBLY = "cdk:cloud-assembly"
@@ -353,6 +360,10 @@ def _read_json(path: Path) -> dict:
                          kind="parse") from None
     if not isinstance(data, dict):
         raise InputError("expected a JSON object at the top level", str(path), 1)
+    if _SURROGATE_ESCAPE.search(text):
+        # "\ud800" decodes to a lone surrogate that no UTF-8 output can hold: refused, as in
+        # templates (a name with one would crash the fingerprint or break XML reports)
+        _check_tree(data, str(path), "json", surrogates=True)
     return data
 
 

@@ -18,14 +18,23 @@ plugin loads the whole assembly those templates belong to (``cdk.out`` and its
 from the working directory, or given), stage detection and suppressions, so rule ids and
 messages are the same as ``cfncheck scan cdk.out``.
 
-Each unsuppressed finding becomes one CDK violation: ``ruleName`` = check id, ``description`` =
-title and message (plus the app source line when found), ``fix`` = remediation, ``severity`` =
+Each unsuppressed finding becomes one CDK violation, which CDK prints as a block per violating
+construct: ``ruleName`` = check id, ``description`` = title and message on one line (plus
+``(source: file:line)``, the app source line, when found), ``fix`` = the remediation **on the
+first violation of each rule only** (CDK prints a violation's fix under every construct; the
+others carry the fix's first paragraph in ``ruleMetadata.fix``), ``severity`` =
 error|warning|info, and the resource (logical id, template path, property paths
 ``Properties.X.Y``). CDK derives the construct path from the logical id (the plugin passes it
 itself through ``IPolicyValidationPlugin``). The report fails (``success`` False) when an
 unsuppressed finding is at or above the fail threshold (``fail_on``, default config
 ``fail_on`` else ``error``): CDK then prints the report, writes ``cdk.out/validation-report.json``
 and the synth fails; warnings are shown and do not fail.
+
+Violations are ordered as CDK prints them (errors first). CDK's own annotations (W9301
+``aws:cdk:warning``, E9302 ``aws:cdk:error``) are not repeated as violations: CDK reports them
+itself; ``metadata.cdkAnnotations`` counts them. ``metadata.summary`` gives the counts, and the
+same line is printed on stderr when the app exits, after CDK's report ("a closing count").
+Every string is one line with control characters escaped (:func:`cfncheck.escape.one_line`).
 
 Findings suppressed by cfncheck (``suppress()`` metadata, the config file, peer tools' metadata)
 are not violations; the report's ``metadata`` lists them (``suppressed`` = count,
@@ -53,6 +62,7 @@ from aws_cdk import (
 
 from . import __version__
 from .errors import InputError
+from .escape import one_line, printable, printable_prose
 
 try:  # CDK >= 2.2xx: the non-beta interface (Validations.of(app).add_plugins)
     from aws_cdk import (
@@ -65,6 +75,10 @@ except ImportError:  # pragma: no cover - older aws-cdk-lib
     IPolicyValidationPlugin = None  # type: ignore[assignment,misc]
 
 PLUGIN_NAME = "cfncheck"
+#: CDK's own annotations as rules: CDK reports them itself, the plugin does not repeat them.
+CDK_OWN = frozenset({"W9301", "E9302"})
+_RANK = {"error": 0, "warning": 1, "info": 2}
+_CLOSING: list[str] = []  # the last summary line, printed at exit
 METADATA_KEY = "cfncheck"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INTERFACES = tuple(i for i in (IPolicyValidationPluginBeta1, IPolicyValidationPlugin) if i)
@@ -233,19 +247,33 @@ class CfncheckPlugin:
         mine = [f for f in result.findings if by_key.get((f.template, f.stack)) in selected]
         violations = []
         suppressed = []
-        for f in mine:
+        annotations = 0
+        shown = []
+        for f in sorted(mine, key=lambda f: _RANK[f.severity]):  # CDK's order (stable)
             stack = by_key[(f.template, f.stack)]
             if f.suppressed:
                 suppressed.append(f)
+                continue
+            if f.rule_id in CDK_OWN:
+                annotations += 1
                 continue
             if f.source_location is None and f.construct_path:
                 from .source_map import source_location
 
                 f.source_location = source_location(stack, f.construct_path, repo_root,
                                                     app_dir=app_dir)
-            violations.append(_violation(f, stack, by_name))
+            violations.append(_violation(f, stack, by_name, first=f.rule_id not in
+                                         {v["rule_name"] for v in violations}))
+            shown.append(f)
         mine_ids = {id(f) for f in mine}
         gate = [f for f in result.gate(threshold) if id(f) in mine_ids]
+        counts = {s: sum(1 for f in shown if f.severity == s) for s in _RANK}
+        summary = (f"cfncheck: {len(shown)} findings ({counts['error']} errors, "
+                   f"{counts['warning']} warnings, {counts['info']} info) of "
+                   f"{len({f.rule_id for f in shown})} checks in {len(selected)} stacks, "
+                   f"{len(suppressed)} suppressed; {len(gate)} at or above {threshold}"
+                   + (f"; {annotations} CDK annotations reported by CDK itself"
+                      if annotations else ""))
         metadata = {
             "cfncheckVersion": __version__,
             "config": str(cfg.path) if cfg.path else "(none)",
@@ -254,6 +282,8 @@ class CfncheckPlugin:
             "findings": str(len(violations)),
             "failing": str(len(gate)),
             "suppressed": str(len(suppressed)),
+            "cdkAnnotations": str(annotations),
+            "summary": summary,
         }
         for i, f in enumerate(suppressed, 1):
             s = f.suppressed
@@ -262,6 +292,9 @@ class CfncheckPlugin:
                 f"[{s.source}]: {s.reason}" + (f" (expires {s.expires})" if s.expires else ""))
         if result.errors:
             metadata["error"] = "cfncheck: " + "; ".join(str(e) for e in result.errors[:5])
+        metadata = {k: one_line(v) for k, v in metadata.items()}
+        if violations or result.errors:
+            _closing(summary)
         return {"success": not gate and not result.errors, "violations": violations,
                 "metadata": metadata}
 
@@ -298,28 +331,41 @@ def _selected_stacks(stacks, wanted: set[Path]) -> set:
     return out
 
 
-def _violation(f, stack, stacks: dict | None = None) -> dict:
+def _closing(summary: str) -> None:
+    """Print ``summary`` on stderr when the app exits (after CDK's printed report)."""
+    if not _CLOSING:
+        import atexit
+
+        atexit.register(lambda: sys.stderr.write(_CLOSING[-1] + "\n"))
+    _CLOSING.append(one_line(summary))
+
+
+def _violation(f, stack, stacks: dict | None = None, first: bool = True) -> dict:
+    from .report import first_paragraph
+
     path = list(f.path)
     if f.logical_id and path[:2] == ["Resources", f.logical_id]:
         location = ".".join(str(p) for p in path[2:])
     else:
         location = ".".join(str(p) for p in path)
-    description = f"{f.title}: {f.message.rstrip()}"
+    description = one_line(f"{f.title}: {f.message}")
     src = f.source_location
     if src:
-        description += f"\n   Source: {src['file']}:{src['line']}"
+        description += printable(f" (source: {src['file']}:{src['line']})")
     meta = {"stage": f.stage, "stack": f.stack, "fingerprint": f.fingerprint,
             "templateLine": f"{f.file}:{f.line}"}
     if src:
         meta["source"] = f"{src['file']}:{src['line']}"
     if f.docs_url:
         meta["docs"] = f.docs_url
+    if f.remediation:
+        meta["fix"] = first_paragraph(f.remediation)
     return {
         "rule_name": f.rule_id,
         "description": description,
-        "fix": f.remediation or None,
+        "fix": (printable_prose(f.remediation) or None) if first else None,
         "severity": f.severity,
-        "rule_metadata": meta,
+        "rule_metadata": {k: one_line(v) for k, v in meta.items()},
         "resources": _violating_resources(f, stack, location, stacks or {}),
     }
 

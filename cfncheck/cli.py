@@ -3,7 +3,10 @@
 Exit codes: 0 no unsuppressed finding at or above ``--fail-on``; 1 such findings; 2 a usage or
 input error (also when other stacks produced findings: the error must not pass silently);
 3 an internal error. Errors are one line on stderr, never a traceback (set CFNCHECK_DEBUG=1 to
-see one).
+see one). Every error, note and warning is printed through :func:`cfncheck.escape.printable`:
+one physical line, control characters escaped, whatever the input held (the GitHub Actions
+runner reads workflow commands from stderr too). SIGTERM (CI cancellation) is handled like
+Ctrl+C: worker processes are stopped, no temporary file is left, exit code 143.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typer.core import TyperCommand
 
 from . import __version__
 from .errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError
+from .escape import printable
 
 # Plain click help (no rich markup: "[tool.cfncheck]" must print as written), -h as checkov and
 # cfn-lint accept it, and help lines wrapped at 80 columns.
@@ -72,8 +76,13 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
     """cfncheck reads a synthesized cloud assembly (cdk.out) or templates and reports defects."""
 
 
+def say(kind: str, text) -> None:
+    """``cfncheck: <kind>: <text>`` on stderr, as one line with control characters escaped."""
+    typer.echo(f"cfncheck: {kind}: {printable(text)}", err=True)
+
+
 def fail(error: InputError | str, code: int = EXIT_INPUT) -> None:
-    typer.echo(f"cfncheck: error: {error}", err=True)
+    say("error", error)
     raise typer.Exit(code)
 
 
@@ -124,6 +133,9 @@ def _pair_outputs(formats: list[str], outputs: list[Path],
             oi += 1
     if not pairs:
         pairs = [["text", None]]
+    for pair in pairs:
+        if pair[1] is not None and str(pair[1]) == "-":  # "-" is standard output
+            pair[1] = None
     if sum(1 for _, o in pairs if o is None) > 1:
         fail("only one --format can go to standard output; give the others an --output")
     return [(f, o) for f, o in pairs]
@@ -177,6 +189,8 @@ def scan(
                                    "(repeatable; default: recommended): recommended, all, or a "
                                    "framework such as fsbp or nist-800-53-rev5, which adds a "
                                    "per-control summary. `cfncheck rules --packs` lists them."),
+    compact: bool = typer.Option(False, "--compact", help="Text format: one line per finding "
+                                 "(severity id file:line logical-id message), nothing else."),
 ) -> None:
     """Scan cloud assemblies or templates and report findings."""
     from .engine import collect_checks
@@ -226,7 +240,7 @@ def scan(
         fail(InputError("--sarif-root is not a folder", str(root)))
     options = ReportOptions(fail_on=threshold, sarif_root=str(root) if root else None,
                             category=category, scanned=[str(p) for p in paths],
-                            config_path=result.config)
+                            config_path=result.config, compact=compact)
     _control_results(options, result, checks, packs)
     for f, out in pairs:
         if f == "text" and out is None and not result.stacks and result.errors:
@@ -242,8 +256,10 @@ def scan(
             sys.stdout.write(text)
             sys.stdout.flush()
         else:
-            _write_atomic(out, text)
+            _write_output(out, text)
     _print_errors(result)
+    for w in options.extra.get("warnings", []):
+        say("warning", w)
     if any(e.kind == "internal" for e in result.errors):
         raise typer.Exit(EXIT_INTERNAL)  # a check crashed: its findings are missing
     if result.errors:
@@ -264,10 +280,11 @@ def _control_results(options, result, checks, packs) -> None:
 
 
 def _print_errors(result) -> None:
+    """Every error and note: one escaped line each (:func:`say`)."""
     for e in result.errors:
-        typer.echo(f"cfncheck: error: {e}", err=True)
+        say("error", e)
     for n in result.notes:
-        typer.echo(f"cfncheck: note: {n}", err=True)
+        say("note", n)
 
 
 def _check_paths(paths: list[Path]) -> None:
@@ -354,11 +371,14 @@ def baseline_create(
         if not result.stacks and result.errors:
             _print_errors(result)
             raise typer.Exit(EXIT_INPUT)
-        _write_atomic(output, create_baseline(result))
+        _write_output(output, create_baseline(result))
     except InputError as e:
         fail(e)
-    typer.echo(f"wrote {output}: {sum(1 for f in result.findings if not f.suppressed)} "
-               "findings", err=True)
+    for e in result.errors:
+        say("error", e)
+    typer.echo(printable(f"wrote {output}: "
+                         f"{sum(1 for f in result.findings if not f.suppressed)} findings"),
+               err=True)
     raise typer.Exit(EXIT_INPUT if result.errors else EXIT_OK)
 
 
@@ -416,26 +436,29 @@ def list_rules(config: Optional[Path] = typer.Option(None, "--config", "-c", met
         } for i in infos], indent=2))
         return
     for info in infos:
-        typer.echo(f"{info.id:14} {info.severity:8} {info.kind:7} {info.title}")
+        typer.echo(printable(f"{info.id:14} {info.severity:8} {info.kind:7} {info.title}"))
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a crash never leaves a truncated report."""
-    import tempfile
+def _write_output(path: Path, text: str) -> None:
+    """Atomic for regular files, direct for ``-``, /dev/stdout, FIFOs and devices; the umask
+    is honoured (:mod:`cfncheck.output_files`)."""
+    from .output_files import write_output
 
-    path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:  # no half-written temporary file left behind either
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as e:
-        fail(InputError(f"cannot write output: {e.strerror}", str(path)))
+        write_output(path, text)
+    except InputError as e:
+        fail(e)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so every ``finally`` runs (workers, temp files)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the cleanup itself is not interrupted
+    raise Terminated()
 
 
 def run() -> None:
@@ -443,8 +466,10 @@ def run() -> None:
     # A short-lived process: the parsed templates are millions of objects that the cyclic
     # collector would scan again and again for nothing (they are trees, freed at exit).
     import gc
+    import signal
 
     gc.disable()
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         app(standalone_mode=True)
     except SystemExit:
@@ -452,11 +477,14 @@ def run() -> None:
     except KeyboardInterrupt:
         typer.echo("cfncheck: interrupted", err=True)
         sys.exit(130)
+    except Terminated:
+        typer.echo("cfncheck: terminated", err=True)
+        sys.exit(143)
     except Exception as e:  # noqa: BLE001 - last line of defence
         if os.environ.get("CFNCHECK_DEBUG"):
             raise
-        typer.echo(f"cfncheck: internal error: {type(e).__name__}: {' '.join(str(e).split())} "
-                   "(set CFNCHECK_DEBUG=1 for a traceback, and please report it)", err=True)
+        say("internal error", f"{type(e).__name__}: {' '.join(str(e).split())} (set "
+            "CFNCHECK_DEBUG=1 for a traceback, and please report it)")
         sys.exit(EXIT_INTERNAL)
 
 

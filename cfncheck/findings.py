@@ -108,7 +108,7 @@ def resource_fingerprint(rule_id: str, assembly_path: str, stack: str,
 
 
 def _hash(parts: list[str]) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def at_or_above(severity: str, threshold: str) -> bool:

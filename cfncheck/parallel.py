@@ -532,6 +532,7 @@ def _spawn() -> _Worker:
 
 def _worker_loop(task_r: int, res_w: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C: the parent reports it
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler: just stop
     state = _STATE
     assert state is not None
     units = state.units

@@ -244,8 +244,11 @@ def test_related_in_text_markdown_github_junit(grouped_result):
     text = render("text", grouped_result, opts)
     assert "affects 4 resource(s): A (line " in text
     assert "and 1 more (see --format json)" in text
-    for fmt in ("markdown", "github", "junit"):
+    for fmt in ("github", "junit"):
         assert "affects 4 resources: A, B, C and 1 more" in render(fmt, grouped_result, opts)
+    # Markdown: the ":" is escaped like every character that can start Markdown syntax
+    assert "affects 4 resources\\: A, B, C and 1 more" in render("markdown", grouped_result,
+                                                                  opts)
 
 
 BASE_POLICY = {

@@ -38,12 +38,18 @@ class ReportOptions:
     width: int | None = None  # text: console width (default 120 when not a terminal)
     scanned: list[str] = field(default_factory=list)  # the paths given on the command line
     config_path: str | None = None
+    compact: bool = False  # text: one line per finding (severity id file:line logical-id msg)
     extra: dict = field(default_factory=dict)
 
 
 def render(fmt: str, result, options: ReportOptions) -> str:
+    """The report in format ``fmt``. The writer sees the result through its ``ESCAPE``
+    function (:mod:`cfncheck.report.escaped`): every string field of every finding, error,
+    note and stack, whatever fields exist, is escaped before the writer lays it out."""
+    from .escaped import escaped
+
     mod = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
-    return mod.render(result, options)
+    return mod.render(escaped(result, getattr(mod, "ESCAPE", None)), options)
 
 
 def active(result) -> list:
@@ -119,16 +125,26 @@ def security_severity(info) -> str | None:
     return {"error": "8.0", "warning": "5.5", "info": "2.0"}.get(info.severity, "5.5")
 
 
-def first_line(text: str) -> str:
-    """The first prose line of a (Markdown) text: skips code fences and blank lines."""
-    prose, code, fenced = [], [], False
+def first_paragraph(text: str) -> str:
+    """The first prose paragraph of a (Markdown) remediation, as one line: its lines up to a
+    blank line or a code fence, joined (a sentence is never cut where the source wrapped it).
+    Code blocks are skipped; a text that is only code gives its first code line."""
+    para: list[str] = []
+    code: list[str] = []
+    fenced = False
     for ln in (text or "").splitlines():
         ln = ln.strip()
         if ln.startswith("```"):
             fenced = not fenced
+            if para:
+                break
+        elif fenced:
+            code.append(ln)
         elif ln:
-            (code if fenced else prose).append(ln)
-    return (prose or code or [""])[0]
+            para.append(ln)
+        elif para:
+            break
+    return " ".join(" ".join(para or code[:1]).split())
 
 
 def related_summary(f, shown: int = 3) -> str:

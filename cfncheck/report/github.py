@@ -5,16 +5,23 @@
 follows the runner's rules: in the message ``%``, ``\\r`` and ``\\n`` become ``%25``, ``%0D``,
 ``%0A``; in properties ``:`` and ``,`` also become ``%3A`` and ``%2C``.
 
-GitHub shows at most 10 error and 10 warning annotations per step, so errors come first, and a
-final notice gives the totals (the job summary and code scanning have everything).
+Every attacker string first goes through :data:`ESCAPE` (control characters, lone surrogates ->
+visible escapes), so each annotation is one physical line whatever the input holds.
+
+GitHub shows a limited number of annotations per step (10 errors, 10 warnings, 10 notices), so
+the "cfncheck summary" notice with the totals comes first, then input errors, then findings from
+the most to the least severe (the job summary and code scanning have everything).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from . import active, first_line, related_summary, severity_counts, suppressed
+from ..escape import printable
+from . import active, first_paragraph, related_summary, severity_counts, suppressed
 from .locations import Locator
+
+ESCAPE = printable
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 RANK = {"error": 0, "warning": 1, "info": 2}
@@ -36,7 +43,12 @@ def command(name: str, message: str, **props) -> str:
 
 def render(result, options) -> str:
     locator = Locator(result, options)
-    lines = []
+    counts = severity_counts(active(result))
+    lines = [command("notice", f"cfncheck: {counts['error']} errors, {counts['warning']} "
+                     f"warnings, {counts['info']} info, {len(suppressed(result))} suppressed in "
+                     f"{len(result.stacks)} stacks (--fail-on {options.fail_on})"
+                     + (f", {len(result.errors)} input errors" if result.errors else ""),
+                     title="cfncheck summary")]
     for e in result.errors:
         props = {"title": f"cfncheck input error ({e.kind})"}
         if e.file:
@@ -45,7 +57,7 @@ def render(result, options) -> str:
         lines.append(command("error", e.message, **props))
     for f in sorted(active(result), key=lambda f: (RANK[f.severity], f.sort_key())):
         loc = locator.locate(f)
-        msg = f.message.strip()
+        msg = " ".join(f.message.split())
         if f.logical_id:
             msg += f"\nResource: {f.logical_id}" + (f" ({f.construct_path})"
                                                     if f.construct_path else "")
@@ -54,13 +66,9 @@ def render(result, options) -> str:
         if loc.via != "template" and loc.template_ref:
             msg += f"\nTemplate: {loc.template_ref}"
         if f.remediation:
-            msg += f"\nFix: {first_line(f.remediation)}"
+            msg += f"\nFix: {first_paragraph(f.remediation)}"
         props = {"file": loc.uri if loc.relative else None, "line": loc.line, "col": loc.column,
-                 "title": f"{f.rule_id} {f.title}" + (f" [{f.stack}]" if f.stack else "")}
+                 "title": f"{f.rule_id} {' '.join(f.title.split())}"
+                 + (f" [{f.stack}]" if f.stack else "")}
         lines.append(command(COMMANDS[f.severity], msg, **props))
-    counts = severity_counts(active(result))
-    lines.append(command("notice", f"cfncheck: {counts['error']} errors, {counts['warning']} "
-                         f"warnings, {counts['info']} info, {len(suppressed(result))} "
-                         f"suppressed in {len(result.stacks)} stacks (--fail-on "
-                         f"{options.fail_on})", title="cfncheck summary"))
     return "\n".join(lines) + "\n"

@@ -36,8 +36,14 @@ from importlib import resources
 from urllib.parse import quote
 
 from .. import __version__
+from ..escape import no_surrogates
 from . import active, stack_rows
 from .locations import Locator
+
+#: The writer's escape at the boundary (cfncheck.report.escaped): lone surrogates in any
+#: field (a rule id, a stack name) cannot be encoded in the page; the DOM gets the rest as
+#: textContent.
+ESCAPE = no_surrogates
 
 #: Above this many resources the assembly view starts with every stack collapsed.
 COLLAPSE_ABOVE = 400

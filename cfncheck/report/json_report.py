@@ -4,6 +4,11 @@ The document validates against ``cfncheck/schemas/report.schema.json``; its ``ve
 :data:`cfncheck.findings.JSON_SCHEMA_VERSION` (a major bump means an incompatible change).
 Suppressed findings (metadata, config, peers' suppressions, baseline) are kept with
 ``"suppressed": true`` and a ``suppression`` object; ``summary`` counts only the others.
+A finding's ``source_location`` is the CDK app line that created its construct, when
+:mod:`cfncheck.source_map` finds it (the same place SARIF and the annotations point at).
+
+Strings keep their content (JSON escapes control characters itself); lone surrogates, which no
+UTF-8 document can hold, become U+FFFD (:data:`ESCAPE`).
 """
 
 from __future__ import annotations
@@ -11,8 +16,12 @@ from __future__ import annotations
 import json
 
 from .. import __version__
+from ..escape import no_surrogates
 from ..findings import JSON_SCHEMA_VERSION
 from . import active, failed, rule_infos, severity_counts, stack_rows, suppressed
+from .locations import Locator
+
+ESCAPE = no_surrogates
 
 
 def to_data(result, options) -> dict:
@@ -35,7 +44,7 @@ def _data(result, options) -> dict:
         "version": JSON_SCHEMA_VERSION,
         "tool": {"name": "cfncheck", "version": __version__},
         "summary": summary(result, options),
-        "findings": [f.to_dict() for f in result.findings],
+        "findings": _findings(result, options),
         "errors": [e.to_dict() for e in result.errors],
         "notes": list(result.notes),
         "stacks": [{"name": s.name, "stage": s.stage, "stage_source": s.stage_source,
@@ -57,6 +66,18 @@ def _rule_controls(info) -> dict:
 
     controls = controls_of(info.id)
     return {"controls": controls} if controls else {}
+
+
+def _findings(result, options) -> list[dict]:
+    locator = Locator(result, options)
+    out = []
+    for f in result.findings:
+        d = f.to_dict()
+        src = locator.source(f)
+        d["source_location"] = ({"file": src["file"], "line": int(src.get("line") or 1)}
+                                if src and src.get("file") else None)
+        out.append(d)
+    return out
 
 
 def summary(result, options) -> dict:

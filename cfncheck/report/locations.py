@@ -46,6 +46,11 @@ class Locator:
     """Resolves findings to repo-relative locations; caches git and file lookups per report."""
 
     def __init__(self, result, options):
+        # An escaped view (cfncheck.report.escaped): look files up with the raw strings, and
+        # hand back locations escaped with the writer's function.
+        self._escape = getattr(result, "escape", None)
+        self._raw_finding = getattr(result, "raw_finding", {})
+        result = getattr(result, "raw", result)
         self.result = result
         self.stacks = {s.name: s for s in result.stacks}
         root = options.sarif_root
@@ -66,12 +71,43 @@ class Locator:
     # -- public ------------------------------------------------------------------------------
 
     def locate(self, f) -> Location:
+        f = self._raw_finding.get(id(f), f)
         key = (f.stack, f.file, f.line, f.column, f.construct_path, f.logical_id)
         if key not in self._memo:
-            self._memo[key] = self._locate(f)
+            try:
+                loc = self._locate(f)
+            except (ValueError, OSError):  # a name no file system holds (NUL, surrogate)
+                loc = Location(f.file or ".", max(f.line, 1), max(f.column, 1), False, "file")
+            if self._escape is not None:
+                from .escaped import escape_value
+
+                loc = escape_value(loc, self._escape)
+            self._memo[key] = loc
         return self._memo[key]
 
+    def source(self, f) -> dict | None:
+        """The CDK app source line that created the finding's construct ({"file", "line",
+        "how"}, file relative to the repository root), or None when not known."""
+        f = self._raw_finding.get(id(f), f)
+        src = f.source_location
+        if src is None and f.construct_path:
+            stack = self.stacks.get(f.stack)
+            if stack is not None:
+                key = ("source", f.stack, f.construct_path)
+                if key not in self._memo:
+                    self._memo[key] = self._source_location(stack, f.construct_path)
+                src = self._memo[key]
+        if src is not None and self._escape is not None:
+            from .escaped import escape_value
+
+            src = escape_value(src, self._escape)
+        return src
+
     def relative(self, path: Path) -> str | None:
+        rel = self._relative(path)
+        return self._escape(rel) if rel is not None and self._escape is not None else rel
+
+    def _relative(self, path: Path) -> str | None:
         try:
             rel = Path(os.path.relpath(path.resolve(), self.root))
         except ValueError:
@@ -87,7 +123,7 @@ class Locator:
         file = stack.template.path if stack is not None else Path(f.file) if f.file else None
         if file is None:
             return Location(".", 1, 1, True, "file")
-        rel = self.relative(file)
+        rel = self._relative(file)
         line, col = max(f.line, 1), max(f.column, 1)
         if stack is None or (rel is not None and self.tracked(file)):
             return self._at(file, rel, line, col, "template" if stack else "file")
@@ -96,7 +132,7 @@ class Locator:
         if src and src.get("file"):
             path = Path(src["file"])
             path = path if path.is_absolute() else self.root / path
-            srel = self.relative(path)
+            srel = self._relative(path)
             if srel is not None:
                 return Location(srel, int(src.get("line") or 1), int(src.get("column") or 1),
                                 True, "source", ref)
@@ -133,7 +169,7 @@ class Locator:
     def _load_tracked(self, file: Path) -> None:
         # One git call for every template of the scan (they usually share their fate).
         files = sorted({s.template.path.resolve() for s in self.result.stacks} | {file})
-        inside = [p for p in files if self.relative(p) is not None]
+        inside = [p for p in files if self._relative(p) is not None]
         for p in files:
             self._tracked[p] = False
         if not inside:
@@ -141,7 +177,7 @@ class Locator:
         try:
             out = subprocess.run(
                 ["git", "-C", str(self.root), "ls-files", "-z", "--full-name", "--",
-                 *[self.relative(p) for p in inside]],
+                 *[self._relative(p) for p in inside]],
                 capture_output=True, timeout=30, check=True).stdout
         except (OSError, subprocess.SubprocessError):
             for p in files:
@@ -151,7 +187,7 @@ class Locator:
         # --full-name paths are relative to the top level of the work tree
         top = self._git_top()
         for p in inside:
-            name = Path(os.path.relpath(p, top)).as_posix() if top else self.relative(p)
+            name = Path(os.path.relpath(p, top)).as_posix() if top else self._relative(p)
             self._tracked[p] = name in listed
 
     def _git_top(self) -> Path | None:
@@ -171,7 +207,7 @@ class Locator:
             for folder in [start, *start.parents]:
                 candidate = folder / "cdk.json"
                 if candidate.is_file():
-                    rel = self.relative(candidate)
+                    rel = self._relative(candidate)
                     if rel is not None:
                         self._cdk_json[start] = (rel, _app_line(candidate))
                     break

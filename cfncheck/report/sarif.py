@@ -18,16 +18,26 @@ What is in it, and why:
 
 See :mod:`cfncheck.report.locations` for how locations are chosen when ``cdk.out`` is not
 committed.
+
+GitHub's upload limits (https://docs.github.com/en/code-security/code-scanning/
+troubleshooting-sarif-uploads/results-exceed-limit and .../file-too-large): at most
+:data:`MAX_RESULTS` results per run and :data:`MAX_GZIP_BYTES` gzipped. Beyond either, the most
+severe results are kept (unsuppressed before suppressed, then error, warning, note, in scan
+order), the run's ``properties.truncated`` says how many were left out and why, and a warning is
+left in ``options.extra["warnings"]`` for the CLI to print on stderr. Strings keep their content
+(JSON escapes control characters); lone surrogates become U+FFFD (:data:`ESCAPE`).
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from types import SimpleNamespace
 
 from .. import __version__
-from . import first_line, is_security, rule_infos, security_severity
+from ..escape import no_surrogates
+from . import first_paragraph, is_security, rule_infos, security_severity
 from .locations import Locator
 
 SARIF_SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
@@ -37,10 +47,46 @@ FINGERPRINT_KEY = "cfncheck/v1"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 PROBLEM_SEVERITY = {"error": "error", "warning": "warning", "info": "recommendation"}
 IN_SOURCE = {"metadata", "cfn-lint", "cdk-nag", "checkov", "cfn_nag", "guard"}
+ESCAPE = no_surrogates
+MAX_RESULTS = 25_000
+MAX_GZIP_BYTES = 10_000_000  # GitHub: 10 MB (gzipped); decimal, to stay on the safe side
+_RANK = {"error": 0, "warning": 1, "note": 2}
 
 
 def render(result, options) -> str:
-    return json.dumps(to_sarif(result, options), indent=2) + "\n"
+    doc = to_sarif(result, options)
+    text = json.dumps(doc, indent=2) + "\n"
+    if len(text) > MAX_GZIP_BYTES and _gz(text) > MAX_GZIP_BYTES:
+        run = doc["runs"][0]
+        total = run["properties"].get("truncated", {}).get("results", len(run["results"]))
+        keep = len(run["results"])
+        while keep > 0:
+            keep = max(0, int(keep * MAX_GZIP_BYTES / _gz(text) * 0.9))
+            _truncate(run, keep, total, options, "the gzipped file would exceed 10 MB")
+            text = json.dumps(doc, indent=2) + "\n"
+            if _gz(text) <= MAX_GZIP_BYTES:
+                break
+    return text
+
+
+def _gz(text: str) -> int:
+    return len(gzip.compress(text.encode("utf-8"), compresslevel=6))
+
+
+def _truncate(run: dict, keep: int, total: int, options, why: str) -> None:
+    """Keep the ``keep`` most severe results of ``run`` (in their order)."""
+    results = run["results"]
+    order = sorted(range(len(results)), key=lambda i: (bool(results[i]["suppressions"]),
+                                                       _RANK[results[i]["level"]], i))
+    kept = sorted(order[:keep])
+    run["results"] = [results[i] for i in kept]
+    run["properties"]["truncated"] = {
+        "results": total, "kept": len(kept), "omitted": total - len(kept), "reason": why,
+        "kept_first": "unsuppressed, then error, warning, note"}
+    msg = (f"SARIF: {total - len(kept)} of {total} results left out ({why}); the most severe "
+           f"{len(kept)} were kept")
+    warnings = options.extra.setdefault("warnings", [])
+    warnings[:] = [w for w in warnings if not w.startswith("SARIF:")] + [msg]
 
 
 def to_sarif(result, options) -> dict:
@@ -69,6 +115,9 @@ def to_sarif(result, options) -> dict:
             **({"baseline": result.baseline} if result.baseline else {}),
         },
     }
+    if len(results) > MAX_RESULTS:
+        _truncate(run, MAX_RESULTS, len(results), options,
+                  f"GitHub accepts at most {MAX_RESULTS} results per run")
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
@@ -140,7 +189,7 @@ def _message(f, loc) -> str:
         sentences.append(f"Found at {loc.template_ref} in the synthesized template (not "
                          f"committed); shown at {what}")
     if f.remediation:
-        sentences.append(f"Fix: {first_line(f.remediation).rstrip(':')}")
+        sentences.append(f"Fix: {first_paragraph(f.remediation).rstrip(':')}")
     return " ".join(_sentence(s) for s in sentences if s)
 
 
@@ -238,8 +287,12 @@ def _invocation(result, locator: Locator) -> dict:
             from pathlib import Path
 
             rel = locator.relative(Path(e.file))
+            try:
+                uri = Path(e.file).resolve().as_uri()
+            except (ValueError, OSError):  # not a name any file system holds
+                uri = e.file
             phys = {"artifactLocation": {"uri": rel, "uriBaseId": "%SRCROOT%"} if rel
-                    else {"uri": Path(e.file).resolve().as_uri()}}
+                    else {"uri": uri}}
             if e.line:
                 phys["region"] = {"startLine": e.line, **({"startColumn": e.column}
                                                          if e.column else {})}

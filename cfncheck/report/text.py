@@ -1,6 +1,15 @@
 """Text report for people (rich): findings grouped by stage and stack, coloured by severity,
 then a summary table, what was suppressed and the verdict.
 
+Every string reaches rich through :data:`ESCAPE` (control characters, ESC/OSC sequences, line
+breaks and lone surrogates become visible escapes) and as :class:`rich.text.Text` on a console
+with markup off, so ``[link=...]`` or ``[/]`` in a construct path is printed, not interpreted.
+
+Within a stack, errors come first. Findings that do not fail the run are said to be below
+``--fail-on`` once, before the findings. ``options.compact`` gives one line per finding
+(``severity id file:line logical-id message``, like cfn-lint's parseable format) and nothing
+else. The summary has a table by stack and a table by check.
+
 Colours only when ``options.color`` is true (the CLI sets it when standard output is a terminal
 and ``NO_COLOR`` is unset); otherwise the output is plain text with the same layout, suitable for
 logs and files. :class:`ProgressBar` is the engine's ``progress`` callback for the CLI: a bar on
@@ -19,9 +28,14 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from . import active, first_line, gating, severity_counts, stack_rows, suppressed
+from ..escape import guard_line_starts, printable
+from . import active, first_paragraph, gating, severity_counts, stack_rows, suppressed
+from .locations import Locator
+
+ESCAPE = printable
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+RANK = {"error": 0, "warning": 1, "info": 2}
 LABELS = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
 MAX_SUPPRESSED_LISTED = 50
 
@@ -32,19 +46,41 @@ def render(result, options) -> str:
     # On a terminal long lines wrap under their indent; in files and pipes they never wrap.
     console = Console(file=buf, force_terminal=color, no_color=not color,
                       color_system="standard" if color else None, highlight=False,
-                      width=options.width or 120, emoji=False, soft_wrap=not color)
-    _findings(console, result, options)
+                      width=options.width or 120, emoji=False, soft_wrap=not color,
+                      markup=False)
+    if getattr(options, "compact", False):
+        return guard_line_starts(compact(result, options))
+    _findings(console, result, options, Locator(result, options))
     _summary(console, result, options)
     _controls(console, options)
+    _by_check(console, result)
     _suppressions(console, result)
     _verdict(console, result, options)
-    return buf.getvalue()
+    return guard_line_starts(buf.getvalue())
 
 
-def _findings(console: Console, result, options) -> None:
+def compact(result, options) -> str:
+    """One line per unsuppressed finding: ``severity id file:line logical-id message``."""
+    lines = []
+    for f in sorted(active(result), key=lambda f: (RANK[f.severity], f.sort_key())):
+        where = f"{f.file}:{f.line}" if f.line else (f.file or "-")
+        lines.append(f"{f.severity} {f.rule_id} {where} {f.logical_id or '-'} "
+                     f"{' '.join(f.message.split())}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _findings(console: Console, result, options, locator: Locator) -> None:
     groups: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for f in active(result):
         groups[f.stage][f.stack or "(config)"].append(f)
+    below = sorted({f.severity for f in active(result) if not gating(f, options.fail_on)},
+                   key=RANK.get)
+    if below:
+        words = ", ".join(below[:-1]) + (" and " if len(below) > 1 else "") + below[-1]
+        console.print(Text(f"{words.capitalize()} findings are below --fail-on "
+                           f"{options.fail_on}: reported, they do not fail the run.",
+                           style="dim"))
+        console.print()
     order = {s.name: i for i, s in enumerate(result.stacks)}
     for stage in sorted(groups):
         console.print(Text(f"Stage {stage}", style="bold underline"))
@@ -55,20 +91,18 @@ def _findings(console: Console, result, options) -> None:
             head.append(stack, style="bold")
             head.append("  " + counts_text(counts), style="dim")
             console.print(head)
-            for f in items:
-                _finding(console, f, options)
+            for f in sorted(items, key=lambda f: RANK[f.severity]):  # stable: errors first
+                _finding(console, f, locator)
         console.print()
 
 
-def _finding(console: Console, f, options) -> None:
+def _finding(console: Console, f, locator: Locator) -> None:
     line = Text()
     line.append(f"{LABELS[f.severity]:7}", style=STYLES[f.severity])
     line.append(" ")
     line.append(f.rule_id, style="bold")
     line.append("  ")
-    line.append(f.title)
-    if not gating(f, options.fail_on):
-        line.append("  (below --fail-on)", style="dim")
+    line.append(" ".join(f.title.split()))
     _indented(console, line, 4)
     where = Text()
     where.append(f"{f.file}:{f.line}:{f.column}" if f.line else f.file, style="dim")
@@ -79,6 +113,9 @@ def _finding(console: Console, f, options) -> None:
     details = [where]
     if f.construct_path:
         details.append(Text(f"construct: {f.construct_path}", style="dim"))
+    src = locator.source(f)
+    if src and src.get("file"):
+        details.append(Text(f"source: {src['file']}:{src.get('line') or 1}", style="dim"))
     if f.message:
         details.append(Text(" ".join(f.message.split())))
     if f.related:
@@ -86,7 +123,7 @@ def _finding(console: Console, f, options) -> None:
     if f.remediation:
         fix = Text()
         fix.append("fix: ", style="green")
-        fix.append(first_line(f.remediation))
+        fix.append(first_paragraph(f.remediation))
         details.append(fix)
     for d in details:
         _indented(console, d, 12)
@@ -143,8 +180,35 @@ def _summary(console: Console, result, options) -> None:
         table.add_column(label, justify="right", footer=str(totals[key]),
                          style=STYLES.get(key, "dim"))
     for r in sorted(rows, key=lambda r: (r["stage"], r["stack"])):
-        table.add_row(r["stage"], r["stack"], *(str(r[k]) if r[k] else "-" for k in
-                                                ("error", "warning", "info", "suppressed")))
+        table.add_row(Text(r["stage"]), Text(r["stack"]),
+                      *(str(r[k]) if r[k] else "-" for k in ("error", "warning", "info",
+                                                             "suppressed")))
+    console.print(table)
+
+
+def _by_check(console: Console, result) -> None:
+    """Counts per check: which rules make the noise, and which fail the run."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    titles: dict[str, str] = {}
+    for f in result.findings:
+        counts[f.rule_id]["suppressed" if f.suppressed else f.severity] += 1
+        titles.setdefault(f.rule_id, " ".join(f.title.split()))
+    if not counts:
+        return
+    table = Table(title="By check", title_justify="left", header_style="bold", expand=False,
+                  box=box.SIMPLE_HEAD if console.is_terminal else box.ASCII)
+    table.add_column("Check")
+    table.add_column("Title")
+    for key, label in (("error", "Errors"), ("warning", "Warnings"), ("info", "Info"),
+                       ("suppressed", "Suppressed")):
+        table.add_column(label, justify="right", style=STYLES.get(key, "dim"))
+    ranked = sorted(counts, key=lambda r: (-counts[r]["error"], -counts[r]["warning"],
+                                           -counts[r]["info"], r))
+    for rid in ranked:
+        c = counts[rid]
+        table.add_row(Text(rid), Text(titles[rid]), *(str(c[k]) if c[k] else "-" for k in
+                                                      ("error", "warning", "info",
+                                                       "suppressed")))
     console.print(table)
     config = getattr(result, "config", None)
     console.print(Text(f"Config: {config}" if config else "Config: none found (defaults)",
@@ -161,7 +225,7 @@ def _suppressions(console: Console, result) -> None:
         for f in [f for f in sup if f.suppressed.source != "baseline"][:MAX_SUPPRESSED_LISTED]:
             s = f.suppressed
             t = Text(f"  {f.rule_id}  {f.stack}  {f.logical_id or ''}  ", style="dim")
-            t.append(f"[{s.source}] {s.reason}")
+            t.append(f"[{s.source}] {' '.join(s.reason.split())}")
             if s.expires:
                 t.append(f" (until {s.expires})", style="dim")
             console.print(t)

@@ -100,7 +100,10 @@ def test_defective_synth_fails_with_violations_in_every_stage(synths):
     assert s3_002["description"].startswith("S3 buckets deny requests that do not use TLS: "
                                             "S3 bucket accepts requests over plain HTTP "
                                             "(AWS::S3::Bucket UploadsBucket5E5E9B64)")
-    assert "enforce_ssl=True" in s3_002["suggestedFix"]
+    s3_002_fix = next(r["suggestedFix"] for r in rows if r["ruleName"] == "CC-S3-002"
+                      and r.get("suggestedFix"))  # given once per rule
+    assert "enforce_ssl=True" in s3_002_fix
+    assert s3_002["ruleMetadata"]["fix"].startswith("Set `enforce_ssl=True` on the bucket")
     assert s3_002["construct"]["cloudFormationResource"]["templatePath"] == \
         "assembly-Prod/ProdApi2466CF1F.template.json"
     assert s3_002["construct"]["cloudFormationResource"]["logicalId"] == "UploadsBucket5E5E9B64"
@@ -125,13 +128,15 @@ def test_plugin_findings_equal_cfncheck_scan(synths):
     d = synths["defective"]
     rep = cfncheck_report(d["report"])
     result = scan([d["outdir"]], load_config(APP / ".cfncheck.yaml"), jobs=1)
-    # a grouped finding is one violation listing each affected resource's construct
-    expected = sorted((f.rule_id, cp, f.severity, f"{f.title}: {f.message.rstrip()}")
+    # a grouped finding is one violation listing each affected resource's construct; CDK's
+    # own annotations (W9301, E9302) are reported by CDK itself
+    expected = sorted((f.rule_id, cp, f.severity, " ".join(f"{f.title}: {f.message}".split()))
                       for f in result.findings if not f.suppressed
+                      and f.rule_id not in ("W9301", "E9302")
                       for cp in ([m["construct_path"] for m in f.related] if f.related
                                  else [f.construct_path]))
     got = sorted((r["ruleName"], r["construct"]["constructPath"], r["severity"],
-                  r["description"].split("\n   Source: ")[0]) for r in flat(rep))
+                  r["description"].split(" (source: ")[0]) for r in flat(rep))
     assert got == expected
     assert len(expected) >= 10
     suppressed = sorted((f.rule_id, f.construct_path, f.suppressed.source, f.suppressed.reason)
@@ -186,8 +191,31 @@ def test_source_line_points_at_the_python_app(synths):
                           APP.parents[2], app_dir=APP)
     assert f"{loc['file']}:{loc['line']}" == \
         f"tests/cdk/app/orders/api_stack.py:{line_of(API_STACK, STORAGE_ID)}"
-    # and the synth output shows it under the finding
-    assert f"Source: {bucket}" in d["stderr"]
+    # and the synth output shows it on the finding's line
+    assert f"(source: {bucket}) (cfncheck)" in d["stderr"]
+
+
+def test_printed_report_is_one_line_per_violation_with_each_fix_once(synths):
+    d = synths["defective"]
+    rep = cfncheck_report(d["report"])
+    rows = flat(rep)
+    rules = {r["ruleName"] for r in rows}
+    # one line of description per violation, the remediation once per rule
+    assert all("\n" not in r["description"] for r in rows)
+    with_fix = [v for v in rep["violations"] if v.get("suggestedFix")]
+    assert sorted(v["ruleName"] for v in with_fix) == sorted(rules)
+    # CDK prints a violation's fix under each of its constructs (a grouped finding has several)
+    assert d["stderr"].count("Suggested fix:") == sum(len(v["violatingConstructs"])
+                                                      for v in with_fix)
+    assert all(r["ruleMetadata"].get("fix") for r in rows)  # the first paragraph, for each
+    # CDK prints errors first; the fix goes with the first one it prints of each rule
+    severities = [r["severity"] for r in rep["violations"]]
+    assert severities == sorted(severities, key=["error", "warning", "info"].index)
+    # a closing count after CDK's report
+    summary = rep["metadata"]["summary"]
+    assert summary.startswith(f"cfncheck: {len(rep['violations'])} findings (")
+    assert f"of {len(rules)} checks in " in summary
+    assert d["stderr"].rstrip().splitlines()[-1] == summary
 
 
 def test_fixed_synth_is_clean(synths):

@@ -18,6 +18,7 @@ from cfncheck import cli
 from cfncheck.checks import Hit
 from cfncheck.config import Config
 from cfncheck.engine import scan
+from cfncheck.output_files import write_output
 from cfncheck.report import ReportOptions, render
 
 from ..samples import DEFECTIVE
@@ -134,7 +135,7 @@ def test_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path):
     out = tmp_path / "results.sarif"
     out.write_text("OLD")
     with pytest.raises(UnicodeEncodeError):
-        cli._write_atomic(out, '{"x": "' + "y" * 100_000 + '\udc80"}')
+        write_output(out, '{"x": "' + "y" * 100_000 + '\udc80"}')
     assert out.read_text() == "OLD"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.sarif"]
 

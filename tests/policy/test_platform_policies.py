@@ -32,6 +32,11 @@ EXPECTED = [
     ("CC-SNS-001", "AlarmTopicD01E77F9", "warning", BOTH),  # W-SNS-alarm
     ("CC-SNS-001", "ClusterWorkerCapacityLifecycleHookDrainHookTopic872EBB85", "warning",
      BOTH),  # W-SNS-drain
+    # the services of issue 15 (tests/policy/test_platform_services.py has their messages)
+    ("CC-EC2-001", "BastionInstanceSecurityGroup71C3847E", "error", BOTH),  # T-1: SSH open
+    ("CC-ELB-004", "PublicAlb84330974", "warning", BOTH),  # no ALB access logs
+    ("CC-ELB-005", "PublicAlb84330974", "warning", ("Prod",)),  # no deletion protection
+    ("CC-ECR-003", "ServiceRepository46595ECE", "info", BOTH),  # AES-256 default, not KMS
     # class 1: the service defaults relied on, at info (E-4, W-SQS, W-LOGS-001-user)
     ("CC-S3-001", "ExportsBucket5A12738B", "info", BOTH),
     ("CC-S3-003", "ExportsBucket5A12738B", "info", BOTH),
@@ -80,7 +85,8 @@ def test_exact_policy_findings_per_the_audit():
 
 def test_errors_are_the_audits_true_ones():
     errors = [(f.rule_id, f.stack, f.logical_id) for f in findings() if f.severity == "error"]
-    assert len(errors) == 9  # E-1 x2, E-2 x2, E-3, E-6 x2 and the missed T-6 x2
+    # E-1 x2, E-2 x2, E-3, E-6 x2 and the missed T-6 x2 and T-1 x2
+    assert len(errors) == 11
 
 
 def test_house_preferences_stay_off_and_report_when_enabled():

@@ -31,7 +31,8 @@ def test_each_output_goes_with_the_format_before_it(tmp_path):
     r = invoke("--format", "text", "--format", "sarif", "--output", str(sarif),
                "-f", "markdown", "-o", str(md), "--category", "prod-app")
     assert r.exit_code == 1, r.output
-    assert r.stdout.startswith("Stage dev\n")
+    assert r.stdout.startswith("Warning and info findings are below --fail-on error: "
+                               "reported, they do not fail the run.\n\nStage dev\n")
     doc = json.loads(sarif.read_text())
     assert doc["runs"][0]["automationDetails"] == {"id": "cfncheck/prod-app/"}
     assert md.read_text().startswith("## ❌ cfncheck failed")
@@ -43,7 +44,8 @@ def test_format_then_output_order_is_respected_the_other_way_round(tmp_path):
     r = invoke("-f", "json", "-o", str(out), "-f", "github")
     assert r.exit_code == 1
     assert json.loads(out.read_text())["summary"]["findings"] == 12
-    assert r.stdout.splitlines()[0].startswith("::error file=")
+    assert r.stdout.splitlines()[0].startswith("::notice title=cfncheck summary::")
+    assert r.stdout.splitlines()[1].startswith("::error file=")
 
 
 def test_output_without_a_format_before_it_is_refused(tmp_path):

@@ -78,6 +78,11 @@ def test_text_groups_by_stage_and_stack_plain_without_color(result):
     text = render("text", result, ReportOptions())
     assert "\x1b[" not in text
     lines = text.splitlines()
+    # said once, before the findings, instead of after every finding below the threshold
+    assert lines[0] == ("Warning and info findings are below --fail-on error: reported, they do "
+                        "not fail the run.")
+    assert "below --fail-on" not in text.split("\n", 1)[1]
+    lines = lines[2:]
     assert lines[0] == "Stage dev"
     assert lines[1] == "  Dev/Api  1 error, 1 warning, 3 info"
     assert lines[2] == "    ERROR   T-S3-001  Buckets block public access"
@@ -87,7 +92,7 @@ def test_text_groups_by_stage_and_stack_plain_without_color(result):
     assert lines[4] == "            construct: Dev/Api/DataBucket/Resource"
     assert lines[6] == "            fix: Set `block_public_access=BLOCK_ALL`:"
     assert "Stage prod" in lines
-    assert "    WARNING T-DDB-001  Tables have PITR  (below --fail-on)" in lines
+    assert "    WARNING T-DDB-001  Tables have PITR" in lines
     assert "| prod  | Prod/Api         |      1 |        1 |    3 |          - |" in lines
     assert lines[-1] == ("FAILED: 2 finding(s) at or above error | 2 errors, 4 warnings, "
                          "6 info, 0 suppressed")
@@ -152,6 +157,10 @@ def test_github_escaping_rules():
 def test_github_annotations(result, tmp_path):
     out = render("github", result, ReportOptions()).splitlines()
     assert len(out) == 13
+    # the summary first: GitHub shows a limited number of annotations per step
+    assert out[0] == ("::notice title=cfncheck summary::cfncheck: 2 errors, 4 warnings, "
+                      "6 info, 0 suppressed in 6 stacks (--fail-on error)")
+    out = out[1:]
     assert out[0].startswith("::error file=sample_templates/serverless-defective/cdk.out/"
                              "assembly-Dev/DevApi52A53550.template.json,line=")
     assert ",title=T-S3-001 Buckets block public access [Dev/Api]::AWS%3A" not in out[0]
@@ -160,9 +169,7 @@ def test_github_annotations(result, tmp_path):
         "DataBucketE3889A50 (Dev/Api/DataBucket/Resource)%0AFix: Set " \
         "`block_public_access=BLOCK_ALL`:" in out[0]
     kinds = [line.split(" ", 1)[0] for line in out]
-    assert kinds == ["::error"] * 2 + ["::warning"] * 4 + ["::notice"] * 7
-    assert out[-1] == ("::notice title=cfncheck summary::cfncheck: 2 errors, 4 warnings, "
-                       "6 info, 0 suppressed in 6 stacks (--fail-on error)")
+    assert kinds == ["::error"] * 2 + ["::warning"] * 4 + ["::notice"] * 6
 
 
 def test_github_escapes_properties_in_titles(result):
@@ -178,23 +185,24 @@ def test_markdown_summary(result, suppressed_result, monkeypatch):
     monkeypatch.setenv("GITHUB_SHA", "abc123")
     md = render("markdown", result, ReportOptions())
     lines = md.splitlines()
-    assert lines[0] == "## ❌ cfncheck failed: 2 finding(s) at or above `error`"
+    assert lines[0] == "## ❌ cfncheck failed: 2 finding(s) at or above <code>error</code>"
     assert "| prod | Prod/Api | 1 | 1 | 3 | 0 |" in lines
     assert "| **Total** | **6 stacks** | **2** | **4** | **6** | **0** |" in lines
     assert "### Top findings (10 of 12)" in lines
     top = lines[lines.index("### Top findings (10 of 12)") + 4]
-    assert top.startswith("| 🔴 error | `T-S3-001` Buckets block public access | Dev/Api | "
-                          "`Dev/Api/DataBucket/Resource` | [sample_templates/serverless-defective"
-                          "/cdk.out/assembly-Dev/DevApi52A53550.template.json:")
+    assert top.startswith("| 🔴 error | <code>T-S3-001</code> Buckets block public access | "
+                          "Dev/Api | <code>Dev/Api/DataBucket/Resource</code> | "
+                          "[sample\\_templates/serverless-defective/cdk\\.out/assembly-Dev/"
+                          "DevApi52A53550\\.template\\.json\\:")
     assert "](https://github.com/acme/orders/blob/abc123/sample_templates/" in top
     assert md.count("<details>") == md.count("</details>") == 4  # the stacks with findings
     assert "<details><summary><b>Prod/Api</b> (prod): 1 error, 1 warning, 3 info</summary>" \
         in lines
     md = render("markdown", suppressed_result, ReportOptions(fail_on="never"))
-    assert md.startswith("## ✅ cfncheck passed (`--fail-on never`)")
+    assert md.startswith("## ✅ cfncheck passed (<code>\\-\\-fail\\-on never</code>)")
     assert "<details><summary>Suppressed findings (7)</summary>" in md
-    assert "| `T-S3-001` | Prod/Api | `Prod/Api/DataBucket/Resource` | metadata | " \
-        "public website \\| bucket | 2999-01-01 |" in md
+    assert "| <code>T-S3-001</code> | Prod/Api | <code>Prod/Api/DataBucket/Resource</code> | " \
+        "metadata | public website \\| bucket | 2999-01-01 |" in md
 
 
 def test_markdown_cell_escaping():
