@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
 """Conformance harness: cfncheck's verdicts against the peers' own labelled test cases.
 
-    .venv/bin/python bench/conformance.py ../shared/oracles
-    .venv/bin/python bench/conformance.py ../shared/oracles --min-agreement 95 --json out.json
+    .venv/bin/python bench/conformance.py ../shared/oracles ../shared/oracles-more
+    .venv/bin/python bench/conformance.py ../shared/oracles ../shared/oracles-more --json out.json
+    .venv/bin/python bench/conformance.py ../shared/oracles ../shared/oracles-more --write
 
 The oracle folder (see its README.md) holds test templates and labels from the public test suites
 of checkov (per resource), the AWS Guard Rules Registry (per template) and cfn-lint (the
 DeletionPolicy / UpdateReplacePolicy rules, per resource). ``bench/conformance_map.yaml`` is the
 one reviewed mapping: each peer check -> the cfncheck rule(s) and policies that cover the same
-concern (or ``not_covered`` with a reason), plus per-case exclusions (the peer label follows a
-quirk of the peer) and explained disagreements.
+concern, ``not_covered`` with one of the reasons of :data:`NOT_COVERED_REASONS`, or ``todo``
+(coverable, no cfncheck check yet), plus per-case exclusions (the peer label follows a quirk of
+the peer) and explained disagreements. Several oracle folders can be given (``../shared/oracles``
+and ``../shared/oracles-more``); their case paths are relative to their own folder.
+
+Coverage = the share of the peers' checkov checks and Guard rules that are mapped to cfncheck
+checks. ``--write`` regenerates the table in docs/conformance.md and the list of uncovered peer
+checks by service in bench/coverage_todo.md (the guide for policy writers).
 
 Every oracle template is scanned once per stage it needs with :func:`cfncheck.engine.scan` and
 the built-in rules and policies (``jobs=1``). The stage is ``prod`` unless the map says
@@ -35,14 +42,16 @@ Any :class:`~cfncheck.errors.InputError` is counted and listed; any other except
 and fails the run.
 
 Exit status: 0 when every concern's agreement on scored cases is at least ``--min-agreement``
-percent, no template crashed and every disagreement is explained in the map; 1 otherwise; 2 when
-the oracle folder or the map cannot be read.
+percent, no template crashed, every disagreement is explained in the map and coverage is at least
+``--min-coverage`` percent per peer (default 0); 1 otherwise; 2 when an oracle folder or the map
+cannot be read.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 import time
@@ -70,7 +79,20 @@ RETAIN_REPLACE = {"Retain"}
 # statuses of a case
 AGREE, DISAGREE, DESIGN, QUIRK, ILL, NOT_COVERED, UNSCORED = (
     "agree", "disagree", "by-design", "peer-quirk", "ill-formed", "not-covered", "unscored")
+TODO = "todo"
 EXCLUSION_KINDS = {"design": DESIGN, "quirk": QUIRK, "ill-formed": ILL}
+# The only reasons a peer check may stay uncovered (``not_covered: <key>``, ``note:`` optional).
+# Anything else a template can decide is ``todo`` until a cfncheck check covers it.
+NOT_COVERED_REASONS = {
+    "sam-only": "SAM-only: the check reads AWS::Serverless resources or the transform, which CDK "
+                "never emits",
+    "cfn-lint": "decided by cfn-lint's own rules (schema values, deprecated runtimes, "
+                "attribute values); cfncheck runs alongside cfn-lint",
+    "not-decidable": "not decidable from a template (needs the deployed account, the artifact or "
+                     "a peer-specific convention)",
+    "deprecated": "deprecated or retired service or platform (EC2-Classic, WAF Classic, ...)",
+}
+COVERAGE_PEERS = ("checkov", "guard")  # the coverage figures count these peers' checks
 
 
 @dataclass
@@ -92,6 +114,7 @@ class Case:
     reason: str = ""
     inline: dict | None = None  # checkov inline case: the resource dict the test fed the check
     applicable: bool = True  # False: the peer label is about something cfncheck does not judge
+    oracle: str = ""  # the oracle folder the case comes from (its name, e.g. "oracles-more")
 
 
 class MapError(Exception):
@@ -115,11 +138,13 @@ def load_map(path: Path = MAP_FILE) -> dict:
             where = f"{path}: checks.{peer}.{cid}"
             if not isinstance(entry, dict) or entry.get("concern") not in concerns:
                 raise MapError(f"{where}: needs a 'concern' listed under 'concerns'")
-            has_ids = bool(entry.get("cfncheck"))
-            if has_ids == ("not_covered" in entry):
-                raise MapError(f"{where}: give either 'cfncheck' ids or a 'not_covered' reason")
-            if "not_covered" in entry and not str(entry["not_covered"]).strip():
-                raise MapError(f"{where}: 'not_covered' needs a reason")
+            kinds = [k for k in ("cfncheck", "not_covered", "todo") if entry.get(k)]
+            if len(kinds) != 1:
+                raise MapError(f"{where}: give exactly one of 'cfncheck' ids, a 'not_covered' "
+                               "reason or a 'todo' note")
+            if "not_covered" in entry and entry["not_covered"] not in NOT_COVERED_REASONS:
+                raise MapError(f"{where}: 'not_covered' must be one of "
+                               f"{', '.join(NOT_COVERED_REASONS)} (else use 'todo')")
     seen: set = set()
     for section in ("exclusions", "explained"):
         for i, item in enumerate(data.get(section) or []):
@@ -145,12 +170,14 @@ def _read_json(path: Path) -> dict:
         raise MapError(f"{path}: {e}") from e
 
 
-def checkov_cases(root: Path, cmap: dict) -> list[Case]:
+def checkov_cases(root: Path, cmap: dict, meta: dict | None = None) -> list[Case]:
     out: list[Case] = []
     for exp_file in sorted(root.glob("checkov/*/expected.json")):
         exp = _read_json(exp_file)
         rel_dir = exp_file.parent.relative_to(root).as_posix()
         cid = exp["check_id"]
+        if meta is not None:
+            meta[("checkov", cid)] = _meta(exp, exp.get("resource_types"))
         quality = exp.get("file_quality") or {}
         for row in exp.get("results_by_file") or []:
             label = row["expected"]
@@ -177,11 +204,13 @@ def checkov_cases(root: Path, cmap: dict) -> list[Case]:
     return out
 
 
-def guard_cases(root: Path, cmap: dict) -> list[Case]:
+def guard_cases(root: Path, cmap: dict, meta: dict | None = None) -> list[Case]:
     out: list[Case] = []
     for exp_file in sorted(root.glob("guard/*/expected.json")):
         exp = _read_json(exp_file)
         rel_dir = exp_file.parent.relative_to(root).as_posix()
+        if meta is not None:
+            meta[("guard", exp["rule"])] = _meta(exp, None)
         for c in exp.get("cases") or []:
             rel = f"{rel_dir}/{c['file']}"
             label = c["expected"]
@@ -196,6 +225,17 @@ def guard_cases(root: Path, cmap: dict) -> list[Case]:
                 case.quality = f"{q}" + (f": {notes[0]}" if notes else "")
             out.append(case)
     return out
+
+
+TYPE_RE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
+
+
+def _meta(exp: dict, types) -> dict:
+    """What a peer check is about, for the coverage list: its resource types and service."""
+    found = list(types or []) or sorted(set(TYPE_RE.findall(exp.get("semantics") or "")))
+    services = sorted({t.split("::")[1] for t in found if t.count("::") == 2})
+    return {"types": found, "service": services[0] if services else "General",
+            "aspect": exp.get("aspect") or "", "semantics": exp.get("semantics") or ""}
 
 
 def _literal(value) -> bool:
@@ -242,8 +282,8 @@ def retain_cases(root: Path, cmap: dict) -> list[Case]:
 class Runner:
     """Scans each template once per stage and caches the findings."""
 
-    def __init__(self, root: Path, tmp: Path):
-        self.root = root
+    def __init__(self, roots: dict, tmp: Path):
+        self.roots = roots  # oracle folder name -> path
         self.tmp = tmp
         self.config = Config()
         self.checks = collect_checks(self.config)
@@ -256,8 +296,8 @@ class Runner:
     def findings(self, case: Case, stage: str):
         """(findings, error) for the case's template scanned at ``stage``."""
         if case.file:
-            path = self.root / case.file
-            ident = case.file
+            path = self.roots[case.oracle] / case.file
+            ident = f"{case.oracle}/{case.file}"
         else:  # checkov inline resource: written to a temporary template
             ident = case.key
             path = self.tmp / (case.key.replace("/", "_").replace("#", "_") + ".json")
@@ -313,7 +353,12 @@ def evaluate(case: Case, entry: dict | None, runner: Runner, cmap: dict,
     stage = entry.get("stage") or cmap.get("default_stage") or "prod"
     findings, error = runner.findings(case, stage)  # every template runs: crashes count
     if "not_covered" in entry:
-        case.status, case.reason = NOT_COVERED, str(entry["not_covered"]).strip()
+        case.status = NOT_COVERED
+        case.reason = NOT_COVERED_REASONS[entry["not_covered"]] + (
+            f" ({str(entry['note']).strip()})" if entry.get("note") else "")
+        return
+    if "todo" in entry:
+        case.status, case.reason = TODO, str(entry["todo"]).strip()
         return
     if not case.applicable:
         case.status = NOT_COVERED
@@ -367,21 +412,38 @@ def _glob(value: str, pattern: str) -> bool:
 
 # --------------------------------------------------------------------------- the report
 
-def run(oracle_dir: str | Path, map_file: str | Path = MAP_FILE) -> dict:
-    """Runs every oracle case; returns the report (also what ``--json`` writes)."""
-    root = Path(oracle_dir)
-    if not root.is_dir():
-        raise MapError(f"{root}: not a folder")
+def run(oracle_dirs, map_file: str | Path = MAP_FILE) -> dict:
+    """Runs every oracle case of every folder; returns the report (also what ``--json`` writes).
+
+    ``oracle_dirs``: one folder or a list (``../shared/oracles``, ``../shared/oracles-more``)."""
+    if isinstance(oracle_dirs, (str, Path)):
+        oracle_dirs = [oracle_dirs]
+    roots: dict = {}
+    for d in oracle_dirs:
+        root = Path(d)
+        if not root.is_dir():
+            raise MapError(f"{root}: not a folder")
+        name = root.resolve().name
+        if name in roots:
+            raise MapError(f"{root}: two oracle folders named {name!r}")
+        roots[name] = root
     cmap = load_map(Path(map_file))
     started = time.monotonic()
-    cases = checkov_cases(root, cmap) + guard_cases(root, cmap) + retain_cases(root, cmap)
-    if not cases:
-        raise MapError(f"{root}: no oracle cases found (expected checkov/, guard/, cfnlint/)")
+    cases: list[Case] = []
+    meta: dict = {}
+    for name, root in roots.items():
+        found = (checkov_cases(root, cmap, meta) + guard_cases(root, cmap, meta)
+                 + retain_cases(root, cmap))
+        if not found:
+            raise MapError(f"{root}: no oracle cases found (expected checkov/, guard/, cfnlint/)")
+        for c in found:
+            c.oracle = name
+        cases.extend(found)
     excluded = {(e["check"], e["case"]): (EXCLUSION_KINDS[e["kind"]], e["reason"])
                 for e in cmap.get("exclusions") or []}
     explained = {(e.get("check"), e["case"]): e["reason"] for e in cmap.get("explained") or []}
     with tempfile.TemporaryDirectory(prefix="cfncheck-conformance-") as tmp:
-        runner = Runner(root, Path(tmp))
+        runner = Runner(roots, Path(tmp))
         unknown_ids = sorted({i for checks in cmap["checks"].values()
                               for e in (checks or {}).values() for i in e.get("cfncheck") or ()
                               if i not in runner.known_ids})
@@ -396,17 +458,22 @@ def run(oracle_dir: str | Path, map_file: str | Path = MAP_FILE) -> dict:
             case.concern = entry.get("concern", "unmapped")
     used = {(c.check, c.key) for c in cases}
     stale = sorted(f"{k[0]} {k[1]}" for k in (*excluded, *explained) if k not in used)
+    present = {(c.peer, c.check) for c in cases}
+    stale += sorted(f"{peer} {cid} (in the map, in no oracle folder)"
+                    for peer, checks in cmap["checks"].items() for cid in (checks or {})
+                    if peer in COVERAGE_PEERS and (peer, cid) not in present)
     explained_unused = sorted(f"{c.check} {c.key}" for c in cases
                               if (c.check, c.key) in explained and c.status != DISAGREE)
     excluded_agreeing = sorted(f"{c.check} {c.key}" for c in cases
                                if (c.check, c.key) in excluded and c.actual == c.expected)
     rows = summarize(cases, cmap)
     return {
-        "oracle_dir": str(root),
+        "oracle_dirs": [str(r) for r in roots.values()],
         "seconds": round(time.monotonic() - started, 1),
         "templates_scanned": len(runner.templates),
         "concerns": rows,
         "total": total_row(rows),
+        "coverage": coverage(cases, cmap, meta),
         "disagreements": [asdict(c) for c in cases if c.status == DISAGREE],
         "unexplained": [f"{c.check} {c.key}" for c in cases
                         if c.status == DISAGREE and not c.reason],
@@ -417,6 +484,45 @@ def run(oracle_dir: str | Path, map_file: str | Path = MAP_FILE) -> dict:
         "crashes": runner.crashes,
         "cases": [asdict(c) for c in cases],
     }
+
+
+def coverage(cases: list[Case], cmap: dict, meta: dict) -> dict:
+    """Per peer: how many of its checks are mapped, not covered (by reason) or still to do;
+    the to-do checks by service; the by-design share of the mapped, scored cases."""
+    checks: dict = defaultdict(dict)
+    for c in cases:
+        if c.peer in COVERAGE_PEERS:
+            checks[c.peer].setdefault(c.check, []).append(c)
+    out: dict = {"peers": {}, "todo": defaultdict(list), "not_covered": defaultdict(list)}
+    for peer in COVERAGE_PEERS:
+        ids = checks.get(peer) or {}
+        entries = cmap["checks"].get(peer) or {}
+        mapped = sorted(i for i in ids if (entries.get(i) or {}).get("cfncheck"))
+        not_cov = sorted(i for i in ids if (entries.get(i) or {}).get("not_covered"))
+        todo = sorted(i for i in ids if i not in mapped and i not in not_cov)
+        reasons = Counter(entries[i]["not_covered"] for i in not_cov)
+        design = sum(1 for i in mapped for c in ids[i] if c.status in (DESIGN, QUIRK))
+        scored = sum(1 for i in mapped for c in ids[i]
+                     if c.status in (AGREE, DISAGREE, DESIGN, QUIRK))
+        out["peers"][peer] = {
+            "checks": len(ids), "mapped": len(mapped), "not_covered": len(not_cov),
+            "todo": len(todo), "coverage": _pct(len(mapped), len(ids)),
+            "not_covered_by_reason": dict(sorted(reasons.items())),
+            "mapped_cases": scored, "by_design_or_quirk": design,
+            "by_design_share": _pct(design, scored),
+        }
+        for i in todo:
+            m = meta.get((peer, i)) or {}
+            entry = entries.get(i) or {}
+            out["todo"][m.get("service", "General")].append({
+                "peer": peer, "id": i, "types": m.get("types") or [],
+                "aspect": m.get("aspect", ""), "concern": entry.get("concern", "unmapped"),
+                "note": str(entry.get("todo") or "not in the mapping file").strip()})
+        for i in not_cov:
+            out["not_covered"][entries[i]["not_covered"]].append(f"{peer} {i}")
+    out["todo"] = {k: out["todo"][k] for k in sorted(out["todo"], key=str.lower)}
+    out["not_covered"] = dict(sorted(out["not_covered"].items()))
+    return out
 
 
 def summarize(cases: list[Case], cmap: dict) -> list[dict]:
@@ -438,6 +544,7 @@ def summarize(cases: list[Case], cmap: dict) -> list[dict]:
             "by_design": n[DESIGN], "peer_quirk": n[QUIRK],
             "raw_agreement": _pct(n[AGREE], scored + n[DESIGN] + n[QUIRK]),
             "ill_formed": n[ILL], "unscored": n[UNSCORED], "not_covered": n[NOT_COVERED],
+            "todo": n[TODO],
         })
     return rows
 
@@ -448,7 +555,7 @@ def _pct(part: int, whole: int) -> float | None:
 
 def total_row(rows: list[dict]) -> dict:
     keys = ("cases", "scored", "agree", "disagree", "by_design", "peer_quirk", "ill_formed",
-            "unscored", "not_covered")
+            "unscored", "not_covered", "todo")
     t = {k: sum(r[k] for r in rows) for k in keys}
     t["agreement"] = _pct(t["agree"], t["scored"])
     t["raw_agreement"] = _pct(t["agree"], t["scored"] + t["by_design"] + t["peer_quirk"])
@@ -457,7 +564,7 @@ def total_row(rows: list[dict]) -> dict:
 
 COLUMNS = ("concern", "cases", "agree", "disagree", "agreement", "differs by design",
            "peer quirk", "agreement incl. both", "ill-formed input", "no peer verdict",
-           "not covered")
+           "not covered", "to do")
 
 
 def markdown_table(report: dict) -> str:
@@ -467,17 +574,73 @@ def markdown_table(report: dict) -> str:
         name = f"**{r['title']}**" if r["concern"] == "total" else r["title"]
         cells = [name, r["cases"], r["agree"], r["disagree"], _fmt(r["agreement"]),
                  r["by_design"], r["peer_quirk"], _fmt(r["raw_agreement"]), r["ill_formed"],
-                 r["unscored"], r["not_covered"]]
+                 r["unscored"], r["not_covered"], r["todo"]]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
+
+
+def coverage_table(report: dict) -> str:
+    cov = report["coverage"]["peers"]
+    lines = ["| peer | checks | mapped | coverage | not covered (reason) | to do | "
+             "by design or quirk / mapped cases |",
+             "| --- | ---: | ---: | ---: | --- | ---: | ---: |"]
+    for peer, r in cov.items():
+        reasons = ", ".join(f"{k} {v}" for k, v in r["not_covered_by_reason"].items()) or "-"
+        lines.append(f"| {peer} | {r['checks']} | {r['mapped']} | {_fmt(r['coverage'])} | "
+                     f"{r['not_covered']} ({reasons}) | {r['todo']} | "
+                     f"{r['by_design_or_quirk']} / {r['mapped_cases']} "
+                     f"({_fmt(r['by_design_share'])}) |")
+    return "\n".join(lines)
+
+
+def todo_markdown(report: dict) -> str:
+    """bench/coverage_todo.md: the peer checks no cfncheck check covers yet, by service."""
+    todo = report["coverage"]["todo"]
+    n = sum(len(v) for v in todo.values())
+    out = ["# Peer checks not covered yet, by service", "",
+           "Generated by `bench/conformance.py ../shared/oracles ../shared/oracles-more --write` "
+           "from `bench/conformance_map.yaml` (entries marked `todo`). One line per peer check:",
+           "`- <peer> <id> | <resource types> | <concern> | <aspect> | <note>`. When a check "
+           "covers one, map it in the map (`cfncheck: [ID]`) and regenerate.", "",
+           f"{n} peer checks in {len(todo)} services.", ""]
+    for service, rows in todo.items():
+        out.append(f"## {service}")
+        out.append("")
+        for r in sorted(rows, key=lambda r: (r["peer"], r["id"])):
+            out.append(f"- {r['peer']} {r['id']} | {', '.join(r['types']) or '-'} | "
+                       f"{r['concern']} | {r['aspect'] or '-'} | {r['note']}")
+        out.append("")
+    return "\n".join(out)
+
+
+DOC_BEGIN = "<!-- conformance-table:begin (generated by bench/conformance.py --write) -->"
+DOC_END = "<!-- conformance-table:end -->"
+DOC_FILE = REPO / "docs" / "conformance.md"
+TODO_FILE = Path(__file__).with_name("coverage_todo.md")
+
+
+def docs_block(report: dict) -> str:
+    return "\n".join([DOC_BEGIN, "", markdown_table(report), "", "Coverage of the peers' checks:",
+                      "", coverage_table(report), "", DOC_END])
+
+
+def render_docs(report: dict, text: str) -> str:
+    """docs/conformance.md with its generated block replaced."""
+    if DOC_BEGIN not in text or DOC_END not in text:
+        raise MapError(f"{DOC_FILE}: the generated-table markers are missing")
+    head, rest = text.split(DOC_BEGIN, 1)
+    return head + docs_block(report) + rest.split(DOC_END, 1)[1]
 
 
 def _fmt(pct: float | None) -> str:
     return "-" if pct is None else f"{pct:.1f}%"
 
 
-def failures(report: dict, min_agreement: float) -> list[str]:
+def failures(report: dict, min_agreement: float, min_coverage: float = 0.0) -> list[str]:
     out = []
+    for peer, r in report["coverage"]["peers"].items():
+        if r["coverage"] is not None and r["coverage"] < min_coverage:
+            out.append(f"{peer}: coverage {r['coverage']}% < {min_coverage}%")
     for r in report["concerns"]:
         if r["agreement"] is not None and r["agreement"] < min_agreement:
             out.append(f"{r['concern']}: agreement {r['agreement']}% < {min_agreement}%")
@@ -491,6 +654,8 @@ def print_report(report: dict, min_agreement: float, verbose: bool, out=None) ->
     out = out or sys.stdout
     p = lambda s="": print(s, file=out)  # noqa: E731
     p(markdown_table(report))
+    p()
+    p(coverage_table(report))
     p()
     p(f"{report['templates_scanned']} templates scanned in {report['seconds']} s; "
       f"{len(report['input_errors'])} input errors, {len(report['crashes'])} crashes.")
@@ -525,7 +690,7 @@ def print_report(report: dict, min_agreement: float, verbose: bool, out=None) ->
         p(f"CRASH {c['file']}:\n{c['traceback']}")
     for s in report["stale_map_entries"]:
         p(f"note: stale map entry: {s}")
-    bad = failures(report, min_agreement)
+    bad = report.get("failures") or failures(report, min_agreement)
     p()
     p("FAILED: " + "; ".join(bad) if bad else
       f"OK: every concern at or above {min_agreement}% agreement on scored cases, "
@@ -534,22 +699,31 @@ def print_report(report: dict, min_agreement: float, verbose: bool, out=None) ->
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("oracle_dir", help="the oracle folder (e.g. ../shared/oracles)")
+    ap.add_argument("oracle_dirs", nargs="+", metavar="oracle_dir",
+                    help="oracle folders (../shared/oracles ../shared/oracles-more)")
     ap.add_argument("--map", default=str(MAP_FILE), help="mapping file (default: %(default)s)")
     ap.add_argument("--min-agreement", type=float, default=95.0,
                     help="minimum agreement per concern, in percent (default: %(default)s)")
     ap.add_argument("--json", metavar="FILE", help="also write the full report as JSON "
                     "('-' for stdout, then the table is not printed)")
+    ap.add_argument("--min-coverage", type=float, default=0.0,
+                    help="minimum share of each peer's checks mapped, in percent "
+                         "(default: %(default)s)")
+    ap.add_argument("--write", action="store_true",
+                    help="regenerate the table in docs/conformance.md and bench/coverage_todo.md")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="also list excluded and ill-formed cases")
     args = ap.parse_args(argv)
     try:
-        report = run(args.oracle_dir, args.map)
+        report = run(args.oracle_dirs, args.map)
+        if args.write:
+            DOC_FILE.write_text(render_docs(report, DOC_FILE.read_text()))
+            TODO_FILE.write_text(todo_markdown(report))
     except MapError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     report["min_agreement"] = args.min_agreement
-    report["failures"] = failures(report, args.min_agreement)
+    report["failures"] = failures(report, args.min_agreement, args.min_coverage)
     if args.json == "-":
         json.dump(report, sys.stdout, indent=1, default=str)
         print()

@@ -8,7 +8,8 @@ For each size (generated with bench/generate.py when missing) it runs, one after
 the same input:
 
 * ``cfncheck scan <cdk.out> -f json -o /dev/null`` with every built-in rule and policy enabled
-  (``--config`` with ``rules: {only: ["*"]}``), with the default ``--jobs`` and with ``--jobs 1``
+  (``--config`` with ``packs: [all]`` and ``rules: {only: ["*"]}``), with the default ``--jobs``
+  and with ``--jobs 1``
   (each ``--repeat`` times, the median is reported);
 * ``cfn-lint <every template>`` (one process, default rules) when cfn-lint is installed;
 * ``checkov -d <cdk.out> --framework cloudformation --quiet`` when checkov is installed (looked
@@ -248,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         checkov = find_tool("checkov", args.checkov, ("/work/venv-peers",))
     config = args.out / "bench-config.yaml"
     args.out.mkdir(parents=True, exist_ok=True)
-    config.write_text('# every built-in rule and policy\nrules:\n  only: ["*"]\n')
+    config.write_text('# every built-in rule and policy, every pack (opt-in checks too)\n'
+                      'packs: [all]\nrules:\n  only: ["*"]\n')
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     env.pop("CFNCHECK_DEBUG", None)
 

@@ -185,10 +185,15 @@ def scan(
     timeout: Optional[float] = typer.Option(None, "--timeout", min=0.1, metavar="SECONDS",
                                             help="Seconds allowed per template before it is "
                                             "reported as stalled (default 60)."),
+    pack: List[str] = typer.Option([], "--pack", metavar="NAME", help="Pack of checks to run "
+                                   "(repeatable; default: recommended): recommended, all, or a "
+                                   "framework such as fsbp or nist-800-53-rev5, which adds a "
+                                   "per-control summary. `cfncheck rules --packs` lists them."),
     compact: bool = typer.Option(False, "--compact", help="Text format: one line per finding "
                                  "(severity id file:line logical-id message), nothing else."),
 ) -> None:
     """Scan cloud assemblies or templates and report findings."""
+    from .engine import collect_checks
     from .engine import scan as run_scan
     from .report import ReportOptions, render
 
@@ -211,8 +216,10 @@ def scan(
             from .report.text import ProgressBar
 
             progress = ProgressBar()
+        packs = list(pack) or cfg.packs or []
+        checks = collect_checks(cfg, policies, packs=packs)
         try:
-            result = run_scan([str(p) for p in paths], cfg, stage, policy_dirs=policies,
+            result = run_scan([str(p) for p in paths], cfg, stage, checks=checks,
                               jobs=jobs, timeout=timeout, progress=progress)
         finally:
             if progress is not None:
@@ -234,6 +241,7 @@ def scan(
     options = ReportOptions(fail_on=threshold, sarif_root=str(root) if root else None,
                             category=category, scanned=[str(p) for p in paths],
                             config_path=result.config, compact=compact)
+    _control_results(options, result, checks, packs)
     for f, out in pairs:
         if f == "text" and out is None and not result.stacks and result.errors:
             continue  # nothing loaded: the errors on stderr are the answer, not an empty table
@@ -257,6 +265,18 @@ def scan(
     if result.errors:
         raise typer.Exit(EXIT_INPUT)
     raise typer.Exit(EXIT_FINDINGS if result.gate(threshold) else EXIT_OK)
+
+
+def _control_results(options, result, checks, packs) -> None:
+    """Framework packs selected: per-control rows for the reports (cfncheck/packs.py)."""
+    from .packs import selected_frameworks
+
+    fws = selected_frameworks(packs)
+    if fws:
+        from .packs import control_summary
+
+        options.extra["frameworks"] = fws
+        options.extra["controls"] = control_summary(result, checks, fws)
 
 
 def _print_errors(result) -> None:
@@ -368,20 +388,54 @@ def list_rules(config: Optional[Path] = typer.Option(None, "--config", "-c", met
                                                      "and custom stages apply (default: "
                                                      "searched from the current folder)."),
                policies: List[Path] = typer.Option([], "--policies", metavar="DIR",
-                                                   help=POLICIES_HELP)) -> None:
+                                                   help=POLICIES_HELP),
+               pack: List[str] = typer.Option([], "--pack", metavar="NAME", help="Only the "
+                                              "checks of this pack (repeatable; default: "
+                                              "recommended)."),
+               fmt: str = typer.Option("text", "--format", "-f", metavar="FORMAT",
+                                       help="text or json (objects with id, title, severity, "
+                                       "packs and controls)."),
+               packs: bool = typer.Option(False, "--packs", help="List the packs instead.")
+               ) -> None:
     """List every check (rules and policies): id, severity, kind, title."""
+    import json
+
     from .config import find_config, load_config
     from .engine import collect_checks
+    from .packs import control_sources, controls_of, frameworks, pack_names, packs_of
 
+    if fmt not in ("text", "json"):
+        fail(f"--format must be text or json, not {fmt!r}")
+    if packs:
+        fws = frameworks()
+        rows = [{"name": n, "title": (fws.get(n) or {}).get("title") or
+                 {"recommended": "every check that is not opt-in (the default)",
+                  "all": "every check, opt-in ones included"}.get(n, n)} for n in pack_names()]
+        if fmt == "json":
+            typer.echo(json.dumps(rows, indent=2))
+        else:
+            for r in rows:
+                typer.echo(f"{r['name']:40} {r['title']}")
+        return
     try:
         cfg = load_config(config if config is not None else find_config(Path.cwd()))
-        checks = collect_checks(cfg, policies)
+        checks = collect_checks(cfg, policies, packs=list(pack) or None)
     except InputError as e:
         fail(e)
     from .suppressions import BUILTIN_CHECKS
 
+    # the built-in suppression checks (CC-SUP-*) run with every pack
     infos = [c.info for c in checks] + [i for i in BUILTIN_CHECKS if cfg.enabled(i.id)]
-    for info in sorted(infos, key=lambda i: i.id):
+    infos.sort(key=lambda i: i.id)
+    if fmt == "json":
+        typer.echo(json.dumps([{
+            "id": i.id, "title": i.title, "severity": i.severity, "kind": i.kind,
+            "category": i.category, "opt_in": bool(getattr(i, "opt_in", False)),
+            "packs": packs_of(i), "controls": controls_of(i.id),
+            "control_sources": control_sources(i.id), "docs_url": i.docs_url,
+        } for i in infos], indent=2))
+        return
+    for info in infos:
         typer.echo(printable(f"{info.id:14} {info.severity:8} {info.kind:7} {info.title}"))
 
 

@@ -120,6 +120,11 @@ class Config:
         return self.data.get("peer_suppressions", True)
 
     @property
+    def packs(self) -> list[str] | None:
+        """The packs of checks to run (``packs:``); None = the default (recommended)."""
+        return list(self.data["packs"]) if self.data.get("packs") else None
+
+    @property
     def fail_on(self) -> str | None:
         return self.data.get("fail_on")
 

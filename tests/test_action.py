@@ -30,7 +30,7 @@ import sys
 sys.path.insert(0, {root!r})
 import cfncheck.engine
 from tests.report.fake_checks import fake_checks
-cfncheck.engine.collect_checks = lambda config, dirs=(): fake_checks()
+cfncheck.engine.collect_checks = lambda config, dirs=(), packs=None: fake_checks()
 from cfncheck.cli import run
 sys.argv[0] = "cfncheck"
 run()

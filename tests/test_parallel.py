@@ -278,7 +278,7 @@ def test_cli_jobs_output_is_identical(tmp_path, force_parallel):
 def test_cli_exits_3_when_a_check_crashed(monkeypatch, capsys):
     from cfncheck import cli, engine
 
-    monkeypatch.setattr(engine, "collect_checks", lambda config, dirs=(): [Boom()])
+    monkeypatch.setattr(engine, "collect_checks", lambda config, dirs=(), packs=None: [Boom()])
     with pytest.raises(SystemExit) as exc:
         cli.app(["scan", str(DEFECTIVE), "-f", "json", "-o", "/dev/null"],
                 standalone_mode=True)

@@ -5,8 +5,10 @@ Groups come from cfn-lint's data, so they follow cfn-lint releases:
 * ``@stateful``: ``cfnlint/data/AdditionalSpecs/StatefulResources.json`` (the types cfn-lint's
   own rule I3011 asks a DeletionPolicy for);
 * ``@taggable``: types whose cfn-lint resource schema (us-east-1 provider schema) has a ``Tags``
-  property. Schemas are read lazily, only for types that occur in the scanned templates, and
-  the answer is cached per type for the process.
+  property. Schemas are read lazily, only for types that occur in the scanned templates; the
+  answers are kept in the user cache (:mod:`cfncheck.cache`, keyed by cfn-lint's version), so
+  cfn-lint's schema machinery (which imports most of cfn-lint) is loaded only for a type never
+  seen before.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 import fnmatch
 import json
 from functools import cache
-from importlib import resources
+from importlib import util as import_util
+from pathlib import Path
 
 GROUPS = ("@stateful", "@taggable")
 #: types where DeletionPolicy/UpdateReplacePolicy "Snapshot" is supported (CloudFormation docs)
@@ -26,10 +29,29 @@ SNAPSHOT_TYPES = frozenset({
 
 
 @cache
+def cfnlint_dir() -> Path:
+    """cfn-lint's package folder, found without importing cfn-lint (its ``__init__`` imports
+    the whole linter)."""
+    spec = import_util.find_spec("cfnlint")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+@cache
 def stateful_types() -> frozenset[str]:
-    text = resources.files("cfnlint.data.AdditionalSpecs").joinpath(
-        "StatefulResources.json").read_text()
+    text = (cfnlint_dir() / "data" / "AdditionalSpecs" / "StatefulResources.json").read_text()
     return frozenset(json.loads(text).get("ResourceTypes", {}))
+
+
+@cache
+def _taggable_cache() -> tuple[str, dict]:
+    from importlib.metadata import version
+
+    from .. import cache as user_cache
+
+    k = user_cache.key("taggable", version("cfn-lint"))
+    known = user_cache.load("taggable", k, lambda v: isinstance(v, dict) and all(
+        isinstance(t, str) and isinstance(b, bool) for t, b in v.items())) or {}
+    return k, known
 
 
 @cache
@@ -48,6 +70,16 @@ def is_taggable(rtype: str) -> bool:
     """Whether cfn-lint's schema for ``rtype`` has a top-level ``Tags`` property."""
     if rtype.startswith("Custom::") or rtype == "AWS::CloudFormation::CustomResource":
         return False
+    k, known = _taggable_cache()
+    if rtype not in known:
+        from .. import cache as user_cache
+
+        known[rtype] = _schema_has_tags(rtype)
+        user_cache.store("taggable", k, known)
+    return known[rtype]
+
+
+def _schema_has_tags(rtype: str) -> bool:
     try:
         from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", rtype)

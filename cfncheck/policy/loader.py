@@ -5,10 +5,17 @@ Each file is read with the safe YAML loader (:mod:`cfncheck.yamlio`), validated 
 expressions compiled with google-re2, parameters and message placeholders checked). Anything
 wrong is an :class:`~cfncheck.errors.InputError` of kind ``policy`` naming the file, the line
 and what is wrong. Compiled policies are cached per file (path, size, mtime) for the process.
+
+Across processes, the *validated* data of each policy file is kept in the user cache
+(:mod:`cfncheck.cache`, JSON keyed by a hash of the file's bytes and of the policy schema): a
+file read before skips YAML parsing and schema validation (most of the start-up time of a
+one-template scan) and is only compiled, which is cheap and still checks every path, operator
+and pattern. A changed file has another key; an unreadable or malformed entry is ignored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from importlib import resources
@@ -159,22 +166,56 @@ def load_policy_file(path: str | Path) -> PolicyCheck:
 
 @cache
 def _load_cached(resolved: str, _stamp, shown: str) -> PolicyCheck:
+    from .. import cache as user_cache
+
+    try:
+        raw = Path(shown).read_bytes()
+    except OSError:
+        raw = None
+    k = user_cache.key("policy", hashlib.sha256(raw).hexdigest(), _schema_digest()) \
+        if raw is not None else None
+    if k is not None:
+        data = user_cache.load("policy", k, lambda v: isinstance(v, dict) and "id" in v)
+        if data is not None:
+            try:
+                return compile_policy(data, shown, None, validated=True)
+            except Exception:  # noqa: BLE001 - a corrupt entry: read the file itself below
+                pass
     data, node = load_yaml_file(shown)
-    return compile_policy(data, shown, node)
+    check = compile_policy(data, shown, node)
+    if k is not None and _json_clean(data):
+        user_cache.store("policy", k, data)
+    return check
 
 
-def compile_policy(data, file: str, node=None) -> PolicyCheck:
+@cache
+def _schema_digest() -> str:
+    return hashlib.sha256((builtin_dir() / "policy.schema.json").read_bytes()).hexdigest()
+
+
+def _json_clean(data) -> bool:
+    """Whether the data survives JSON unchanged (YAML dates and the like do not: not cached)."""
+    try:
+        return json.loads(json.dumps(data)) == data
+    except (TypeError, ValueError):
+        return False
+
+
+def compile_policy(data, file: str, node=None, validated: bool = False) -> PolicyCheck:
+    """A policy from its data: schema validation (unless ``validated``: data of a file that
+    passed it before, from the user cache), then compilation."""
     if data is None:
         raise InputError("policy file is empty", file, kind="policy")
-    types = data.get("resource_types") if isinstance(data, dict) else None
-    for i, rtype in enumerate([types] if isinstance(types, str) else
-                              types if isinstance(types, list) else []):
-        problem = resource_type_problem(rtype) if isinstance(rtype, str) and rtype else None
-        if problem:
-            where = ["resource_types"] if isinstance(types, str) else ["resource_types", i]
-            raise InputError(f"invalid policy at {_dotted(where)}: {problem}", file,
-                             line_of(node, where), kind="policy")
-    err = schema_error(data, policy_schema(), file, node, "policy")
+    if not validated:  # data from the user cache passed both checks when it was stored
+        types = data.get("resource_types") if isinstance(data, dict) else None
+        for i, rtype in enumerate([types] if isinstance(types, str) else
+                                  types if isinstance(types, list) else []):
+            problem = resource_type_problem(rtype) if isinstance(rtype, str) and rtype else None
+            if problem:
+                where = ["resource_types"] if isinstance(types, str) else ["resource_types", i]
+                raise InputError(f"invalid policy at {_dotted(where)}: {problem}", file,
+                                 line_of(node, where), kind="policy")
+    err = None if validated else schema_error(data, policy_schema(), file, node, "policy")
     if err is not None:
         raise err
     params = data.get("parameters") or {}

@@ -25,6 +25,21 @@ ESCAPE = no_surrogates
 
 
 def to_data(result, options) -> dict:
+    data = _data(result, options)
+    controls = _controls(options)
+    if controls is not None:
+        data["controls"] = controls
+    return data
+
+
+def _controls(options) -> list | None:
+    """Per-control results when framework packs are selected (cfncheck/report/controls.py)."""
+    from .controls import to_data as controls_data
+
+    return controls_data(options)
+
+
+def _data(result, options) -> dict:
     return {
         "version": JSON_SCHEMA_VERSION,
         "tool": {"name": "cfncheck", "version": __version__},
@@ -37,11 +52,20 @@ def to_data(result, options) -> dict:
                     "parent": s.parent.name if s.parent else None} for s in result.stacks],
         "rules": [{"id": c.id, "title": c.title, "severity": c.severity, "kind": c.kind,
                    "category": c.category, "tags": [str(t) for t in c.tags or ()],
-                   "docs_url": c.docs_url} for c in rule_infos(result).values()],
+                   "docs_url": c.docs_url, **_rule_controls(c)}
+                  for c in rule_infos(result).values()],
         "peer_suppressions": list(result.peer_suppressions),
         "baseline": result.baseline,
         "config": getattr(result, "config", None),
     }
+
+
+def _rule_controls(info) -> dict:
+    """``controls`` (framework -> control ids) of a check, when it serves any."""
+    from ..packs import controls_of
+
+    controls = controls_of(info.id)
+    return {"controls": controls} if controls else {}
 
 
 def _findings(result, options) -> list[dict]:

@@ -130,6 +130,7 @@ def render(result, options) -> str:
                f"{r['info']} | {r['suppressed']} |" for r in rows],
               [f"| **Total** | **{len(result.stacks)} stacks** | **{tot['error']}** | "
                f"**{tot['warning']}** | **{tot['info']}** | **{tot['suppressed']}** |", ""])
+    doc.add(controls_markdown(options, cell))  # per-control results (framework packs)
 
     ranked = sorted(act, key=lambda f: (RANK[f.severity], f.sort_key()))
     if ranked:
@@ -192,6 +193,12 @@ def render(result, options) -> str:
     if doc.truncated:
         out = out + [TRUNCATED, ""]
     return "\n".join(out) + "\n"
+
+
+def controls_markdown(options, cell) -> list[str]:
+    from .controls import markdown_lines
+
+    return markdown_lines(options, cell)
 
 
 def _related(f) -> str:

@@ -102,7 +102,7 @@ def to_sarif(result, options) -> dict:
             "version": __version__,
             "semanticVersion": __version__,
             "informationUri": INFORMATION_URI,
-            "rules": [_rule(info) for info in infos.values()],
+            "rules": [_rule(info, options) for info in infos.values()],
         }},
         "automationDetails": {"id": automation_id(result, options)},
         "columnKind": "unicodeCodePoints",
@@ -138,7 +138,14 @@ def rule_name(title: str, rule_id: str) -> str:
     return name or re.sub(r"[^A-Za-z0-9]", "", rule_id)
 
 
-def _rule(info) -> dict:
+def _control_tags(info, options) -> list[str]:
+    """Framework control ids as tags (``NIST-800-53-rev5/AC-3``; see cfncheck/packs.py)."""
+    from ..packs import control_tags, report_frameworks
+
+    return control_tags(info.id, report_frameworks(options)) if options is not None else []
+
+
+def _rule(info, options=None) -> dict:
     description = (info.description or info.title).strip()
     fix = (info.remediation or "").strip()
     md = [description]
@@ -152,6 +159,7 @@ def _rule(info) -> dict:
         tags.insert(0, "security")
     if info.category and info.category not in tags:
         tags.append(info.category)
+    tags += _control_tags(info, options)
     props = {"tags": tags, "precision": info.precision or "high",
              "problem.severity": PROBLEM_SEVERITY[info.severity], "kind": info.kind}
     score = security_severity(info)

@@ -52,6 +52,7 @@ def render(result, options) -> str:
         return guard_line_starts(compact(result, options))
     _findings(console, result, options, Locator(result, options))
     _summary(console, result, options)
+    _controls(console, options)
     _by_check(console, result)
     _suppressions(console, result)
     _verdict(console, result, options)
@@ -154,6 +155,13 @@ def _indented(console: Console, text: Text, n: int) -> None:
         console.print(Padding(text, (0, 0, 0, n)))
     else:
         console.print(Text(" " * n) + text, soft_wrap=True)
+
+
+def _controls(console: Console, options) -> None:
+    """Per-control results when framework packs are selected (cfncheck/report/controls.py)."""
+    from .controls import text_section
+
+    text_section(console, options)
 
 
 def _summary(console: Console, result, options) -> None:

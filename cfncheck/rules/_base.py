@@ -1,11 +1,17 @@
 """Base class of cfncheck's cfn-lint rules: one implementation, two ways to run it.
 
-A rule subclasses :class:`CfncheckRule` (itself a ``cfnlint.rules.CloudFormationLintRule``) and
-implements :meth:`CfncheckRule.check`, which yields :class:`~cfncheck.checks.Hit` objects for one
-stack. ``cfncheck scan`` calls ``check`` with the full scan context (every stack of the assembly,
-the cross-stack graph, stages, config, asset folders). Plain ``cfn-lint template.json -a
-cfncheck.rules`` calls :meth:`match`, which builds the same context for the single template
-cfn-lint is linting and turns the hits into ``RuleMatch`` objects (cfn-lint adds the lines).
+A rule subclasses :class:`CfncheckRule` and implements :meth:`CfncheckRule.check`, which yields
+:class:`~cfncheck.checks.Hit` objects for one stack. ``cfncheck scan`` calls ``check`` with the
+full scan context (every stack of the assembly, the cross-stack graph, stages, config, asset
+folders). Plain ``cfn-lint template.json -a cfncheck.rules`` gets, for each rule class,
+:func:`lint_rule_class`: the same class mixed with ``cfnlint.rules.CloudFormationLintRule``,
+whose :meth:`CfnLintFace.match` builds the same context for the single template cfn-lint is
+linting and turns the hits into ``RuleMatch`` objects (cfn-lint adds the lines).
+
+``CfncheckRule`` itself does not import cfn-lint: importing cfn-lint's rule machinery loads sympy
+and networkx (most of a one-template scan's start-up time), and ``cfncheck scan`` needs none of
+it for JSON templates. The cfn-lint classes are built only when cfn-lint asks the package for
+its members (``cfncheck.rules.__getattr__``).
 
 Rule files import this module (``from cfncheck.rules import _base``) rather than the class, so
 cfn-lint's rule discovery, which instantiates every rule class it finds in a module's namespace,
@@ -14,10 +20,9 @@ does not pick up the base class itself.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Iterable
-
-from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
 from ..checks import CheckInfo, Hit, ScanContext
 
@@ -25,7 +30,13 @@ SEVERITY_BY_LETTER = {"E": "error", "W": "warning", "I": "info"}
 DOCS_BASE = "https://github.com/cfncheck/cfncheck/blob/main/docs/rules.md"
 
 
-class CfncheckRule(CloudFormationLintRule):
+class CfncheckRule:
+    #: cfn-lint's rule metadata (CloudFormationLintRule's attributes)
+    id: str = ""
+    shortdesc: str = ""
+    description: str = ""
+    source_url: str = ""
+    tags: list = []
     #: cfncheck metadata in addition to cfn-lint's id/shortdesc/description/source_url/tags
     remediation: str = ""
     category: str = ""
@@ -42,13 +53,8 @@ class CfncheckRule(CloudFormationLintRule):
 
     def __init__(self) -> None:
         super().__init__()
-        for name, (default, desc) in self.parameters.items():
-            kind = ("boolean" if isinstance(default, bool) else "integer"
-                    if isinstance(default, int) else "list" if isinstance(default, list)
-                    else "string")
-            self.config_definition[name] = {"default": default, "type": kind,
-                                            "itemtype": "string", "description": desc}
-        self.configure()
+        if not hasattr(self, "config"):  # cfn-lint's face sets it from config_definition
+            self.config = {name: default for name, (default, _) in self.parameters.items()}
 
     def param(self, ctx: ScanContext, stack, name: str):
         """A parameter for the stack's stage: config override, else the declared default."""
@@ -76,12 +82,40 @@ class CfncheckRule(CloudFormationLintRule):
         for stack in ctx.stacks:
             yield from self.check(stack, ctx)
 
-    # -- cfn-lint side ----------------------------------------------------------------------
 
-    def match(self, cfn) -> list[RuleMatch]:
+# -- cfn-lint side --------------------------------------------------------------------------
+
+
+@cache
+def lint_rule_class(cls: type) -> type:
+    """``cls`` as a cfn-lint rule: mixed with ``CloudFormationLintRule`` (imported here)."""
+    from cfnlint.rules import CloudFormationLintRule
+
+    face = type(cls.__name__, (CfnLintFace, cls, CloudFormationLintRule),
+                {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
+                 "__doc__": cls.__doc__})
+    return face
+
+
+class CfnLintFace:
+    """The cfn-lint side of a rule (mixed in by :func:`lint_rule_class`)."""
+
+    def __init__(self) -> None:
+        super().__init__()  # CfncheckRule, then CloudFormationLintRule
+        for name, (default, desc) in self.parameters.items():
+            kind = ("boolean" if isinstance(default, bool) else "integer"
+                    if isinstance(default, int) else "list" if isinstance(default, list)
+                    else "string")
+            self.config_definition[name] = {"default": default, "type": kind,
+                                            "itemtype": "string", "description": desc}
+        self.configure()
+
+    def match(self, cfn) -> list:
         """cfn-lint entry point. Hits a rule lowered in severity (CDK-generated resources,
         reported at info level by ``cfncheck scan``) are left out: cfn-lint has no per-match
         severity, and reporting them at the rule's level would be noise."""
+        from cfnlint.rules import RuleMatch
+
         from ..config import Config
         from ..standalone import context_for_cfnlint
 

@@ -28,13 +28,34 @@ def test_builtin_ids_follow_the_scheme():
 
 
 def test_docs_rule_reference_is_not_stale():
+    """docs/policies.md indexes every policy; docs/policies/<service>.md documents it."""
     path = docs.default_doc_path()
     assert docs.main(["--check", str(path)]) == 0, \
-        "docs/policies.md is stale: run python -m cfncheck.policy.docs"
-    text = path.read_text()
+        "docs/policies.md or docs/policies/*.md is stale: run python -m cfncheck.policy.docs"
+    index = path.read_text()
     for f in policy_files(builtin_dir()):
-        rel = f.relative_to(builtin_dir()).as_posix()
-        assert f"`policies/{rel}`" in text
+        rel = f.relative_to(builtin_dir())
+        page = (path.parent / "policies" / f"{rel.parts[0]}.md").read_text()
+        assert f"`policies/{rel.as_posix()}`" in page
+        pid = next(ln for ln in f.read_text().splitlines() if ln.startswith("id: "))[4:].strip()
+        assert f"[{pid}](policies/{rel.parts[0]}.md#" in index
+        assert f"### {pid} " in page
+
+
+def test_docs_check_reports_a_stale_or_orphaned_service_page(tmp_path, capsys):
+    index = tmp_path / "policies.md"
+    index.write_text("# Policies\n")
+    assert docs.main([str(index)]) == 0
+    assert docs.main(["--check", str(index)]) == 0
+    s3 = tmp_path / "policies" / "s3.md"
+    s3.write_text(s3.read_text() + "edited\n")
+    (tmp_path / "policies" / "gone.md").write_text("# gone\n")
+    assert docs.main(["--check", str(index)]) == 1
+    err = capsys.readouterr().err
+    assert "s3.md is stale" in err and "gone.md is stale" in err
+    assert docs.main([str(index)]) == 0
+    assert not (tmp_path / "policies" / "gone.md").exists()
+    assert docs.main(["--check", str(index)]) == 0
 
 
 def test_builtin_layout_is_service_folders_with_tests_beside():

@@ -17,7 +17,8 @@ from tests.report.fake_checks import DEFECTIVE, fake_checks, run_scan
 
 @pytest.fixture(autouse=True)
 def test_checks(monkeypatch):
-    monkeypatch.setattr("cfncheck.engine.collect_checks", lambda config, dirs=(): fake_checks())
+    monkeypatch.setattr("cfncheck.engine.collect_checks",
+                        lambda config, dirs=(), packs=None: fake_checks())
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
 
 
