@@ -76,7 +76,15 @@ _TYPES = {
 
 
 def classify(stack: Stack, logical_id: str) -> Internal | None:
-    """Why a resource is CDK-generated, or None if the app wrote it."""
+    """Why a resource is CDK-generated, or None if the app wrote it (once per resource: every
+    policy asks)."""
+    known = stack.memo("cdk_internals.classify", lambda _: {})
+    if logical_id not in known:
+        known[logical_id] = _classify(stack, logical_id)
+    return known[logical_id]
+
+
+def _classify(stack: Stack, logical_id: str) -> Internal | None:
     res = stack.resources.get(logical_id)
     rtype = res.get("Type") if isinstance(res, dict) else None
     if rtype in _TYPES:

@@ -47,6 +47,7 @@ _NOT_USER = ("node_modules", "node:internal", "/jsii", "jsii-kernel", "jsii-runt
 _NESTED_SUFFIX = re.compile(r"\.NestedStack(Resource)?$")
 
 _CACHE: dict[tuple[str, str], "_AppIndex"] = {}
+_APP_DIRS: dict[tuple, "Path | None"] = {}
 
 
 def source_location(stack, construct_path: str | None, repo_root=None,
@@ -72,11 +73,19 @@ def source_location(stack, construct_path: str | None, repo_root=None,
 
 
 def find_app_dir(stack) -> Path | None:
-    """The nearest folder holding ``cdk.json`` above the stack's assembly or template."""
+    """The nearest folder holding ``cdk.json`` above the stack's assembly or template
+    (remembered per starting folders: a report asks once per finding)."""
     starts = [getattr(stack, "root", None), getattr(stack, "assembly_dir", None)]
     template = getattr(stack, "template", None)
     if template is not None and getattr(template, "path", None) is not None:
         starts.append(Path(template.path).parent)
+    key = tuple(str(s) for s in starts)
+    if key not in _APP_DIRS:
+        _APP_DIRS[key] = _walk_up_for_cdk_json(starts)
+    return _APP_DIRS[key]
+
+
+def _walk_up_for_cdk_json(starts) -> Path | None:
     for start in starts:
         if start is None:
             continue
@@ -90,6 +99,7 @@ def find_app_dir(stack) -> Path | None:
 def clear_cache() -> None:
     """Forget parsed app folders (for long-running processes whose sources change)."""
     _CACHE.clear()
+    _APP_DIRS.clear()
 
 
 def app_index(app_dir: Path) -> "_AppIndex":
