@@ -336,8 +336,13 @@ def _closing(summary: str) -> None:
     if not _CLOSING:
         import atexit
 
-        atexit.register(lambda: sys.stderr.write(_CLOSING[-1] + "\n"))
+        atexit.register(_print_closing)
     _CLOSING.append(one_line(summary))
+
+
+def _print_closing() -> None:
+    if _CLOSING:  # (a test harness may have cleared it: nothing to say then)
+        sys.stderr.write(_CLOSING[-1] + "\n")
 
 
 def _violation(f, stack, stacks: dict | None = None, first: bool = True) -> dict:

@@ -24,15 +24,17 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
+import re2
+
 from .assembly import Stack
 
 PSEUDO_PREFIX = "AWS::"
-_SUB_VAR = re.compile(r"\$\{([^!}][^}]*)\}")
+#: ``${Name}`` in Fn::Sub (RE2: linear time; Python's re is quadratic on many unclosed ``${``)
+_SUB_VAR = re2.compile(r"\$\{([^!}][^}]*)\}")
 #: properties that carry a resource's physical name, by resource type
 NAME_PROPERTIES = {
     "AWS::Lambda::Function": "FunctionName",

@@ -106,7 +106,7 @@ def payload(result, options) -> dict:
     for c in result.checks:
         rules[c.id] = {"title": _cut(c.title, 500), "severity": c.severity,
                        "remediation": _cut(c.remediation, 8000), "docs": _safe_url(c.docs_url),
-                       "controls": _controls(c)}
+                       "controls": _controls(c, options)}
     findings = []
     for f in result.findings[:MAX_FINDINGS]:
         if f.rule_id not in rules:
@@ -152,7 +152,7 @@ def payload(result, options) -> dict:
             "tool": "cfncheck", "version": __version__,
             "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "command": _cut(" ".join(shlex.quote(a) for a in sys.argv[1:]), 2000),
-            "config": _cut(options.config_path or "", 1000),
+            "config": _cut(getattr(result, "config", None) or options.config_path or "", 1000),
             "scanned": [_cut(p, 1000) for p in options.scanned],
             "failOn": options.fail_on,
             "failed": bool(result.errors) or bool(gate),
@@ -166,7 +166,7 @@ def payload(result, options) -> dict:
                     "parent": stack_ix.get(s.parent.name, -1) if s.parent else -1,
                     "template": _cut(s.template_rel, 1000)} for s in stacks],
         "rows": rows, "nodes": nodes, "edges": edges, "rules": rules, "findings": findings,
-        "controls": _control_rows(result, rules),
+        "controls": _control_rows(options),
     }
 
 
@@ -192,29 +192,28 @@ def _edges(result, node_ix) -> list[list]:
     return out
 
 
-def _controls(info) -> dict:
-    controls = getattr(info, "controls", None) or {}
-    return {str(k): [str(x) for x in v] for k, v in dict(controls).items()}
+def _controls(info, options) -> dict:
+    """framework -> control ids of a check, for the frameworks the report shows."""
+    from ..packs import controls_of, report_frameworks
+
+    shown = set(report_frameworks(options))
+    return {fw: [str(c) for c in ids] for fw, ids in sorted(controls_of(info.id).items())
+            if fw in shown}
 
 
-def _control_rows(result, rules) -> list[dict]:
-    """framework/control -> checks, resources failing and passing (when checks carry controls)."""
-    by_control: dict[tuple[str, str], set] = {}
-    for rid, r in rules.items():
-        for fw, ids in r["controls"].items():
-            for cid in ids:
-                by_control.setdefault((fw, cid), set()).add(rid)
-    if not by_control:
-        return []
-    failing: dict[str, set] = {}
-    for f in active(result):
-        failing.setdefault(f.rule_id, set()).add((f.stack, f.logical_id or ""))
-    rows = []
-    for (fw, cid), checks in sorted(by_control.items()):
-        bad = set().union(*(failing.get(c, set()) for c in checks))
-        rows.append({"framework": fw, "control": cid, "checks": sorted(checks),
-                     "failing": len(bad), "status": "fail" if bad else "pass"})
-    return rows
+def _control_rows(options) -> list[dict]:
+    """The per-control summary the CLI computed for the selected framework packs
+    (:func:`cfncheck.packs.control_summary`), or nothing without a framework pack."""
+    rows = (getattr(options, "extra", None) or {}).get("controls") or []
+    out = []
+    for r in rows:
+        d = r.to_dict() if hasattr(r, "to_dict") else dict(r)
+        out.append({"framework": str(d["framework"]), "control": str(d["control"]),
+                    "checks": [str(c) for c in d["checks"]],
+                    "failing": int(d.get("resources_failing") or 0),
+                    "passing": d.get("resources_passing"),
+                    "status": "fail" if d.get("resources_failing") else "pass"})
+    return out
 
 
 def _safe_url(url) -> str:

@@ -7,6 +7,7 @@ twice) that a naive resolver would follow exponentially often.
 
 from __future__ import annotations
 
+import json
 import threading
 
 from cfncheck.assembly import load
@@ -127,3 +128,26 @@ def test_nested_parameter_diamond_is_not_exponential(tmp_path):
     g = build(root, seconds=5)
     fn = Node(stack_named(g, "App"), "Fn")
     assert any(e.source.logical_id == "Al" for e in g.referrers(fn))
+
+
+def test_many_unclosed_sub_placeholders_do_not_stall_the_graph(tmp_path):
+    """``${`` 200,000 times in an Fn::Sub (and a dashboard body): the placeholder scan is
+    linear (RE2); Python's re took minutes here, past any --timeout, and cannot be interrupted
+    while it runs in C."""
+    import subprocess
+    import sys
+
+    text = "arn:${AWS::Partition}:" + "${" * 200_000
+    tpl = {"Resources": {
+        "Fn": {"Type": "AWS::Lambda::Function",
+               "Properties": {"Description": {"Fn::Sub": text}}},
+        "Board": {"Type": "AWS::CloudWatch::Dashboard",
+                  "Properties": {"DashboardBody": {"Fn::Sub": text}}}}}
+    path = tmp_path / "subs.template.json"
+    path.write_text(json.dumps(tpl))
+    proc = subprocess.run([sys.executable, "-c", "from cfncheck.cli import run; run()", "scan",
+                           str(path), "--format",
+                           "json", "--timeout", "60", "--jobs", "1"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert json.loads(proc.stdout)["errors"] == []

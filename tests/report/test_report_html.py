@@ -311,3 +311,45 @@ def test_cli_writes_html(tmp_path):
     assert r.exit_code == 1, r.output
     html = out.read_text()
     assert html.startswith("<!DOCTYPE html>") and 'id="cfncheck-data"' in html
+
+
+def test_overview_shows_the_per_control_table_with_a_framework_pack(browser, tmp_path):
+    from typer.testing import CliRunner
+
+    from cfncheck.cli import app
+
+    out = tmp_path / "r.html"
+    r = CliRunner().invoke(app, ["scan", str(DEFECTIVE), "--pack", "fsbp", "--format", "html",
+                                 "-o", str(out), "--format", "json", "-o",
+                                 str(tmp_path / "r.json")])
+    assert r.exit_code == 1, r.output
+    want = json.loads((tmp_path / "r.json").read_text())["controls"]
+    assert want, "the fsbp pack gives a per-control summary"
+    page = Page(browser, out)
+    assert not page.page.is_hidden("#controls-section")
+    rows = page.rows("#control-table")
+    assert [(r[0], r[1], int(r[4])) for r in rows] == \
+        [(w["framework"], w["control"], w["resources_failing"]) for w in want]
+    assert {r[2] for r in rows} <= {"fail", "pass"}
+    page.close()
+
+
+def test_no_control_table_without_a_framework_pack(browser, sample):
+    _, path = sample
+    page = Page(browser, path)
+    assert page.page.is_hidden("#controls-section")
+    page.close()
+
+
+def test_overview_names_the_config_used(browser, tmp_path):
+    import shutil as sh
+
+    app_dir = tmp_path / "infra"
+    sh.copytree(DEFECTIVE, app_dir / "cdk.out")
+    (app_dir / ".cfncheck.yaml").write_text("fail_on: warning\n")
+    result = run_scan(app_dir / "cdk.out")
+    result.config = str(app_dir / ".cfncheck.yaml")
+    page = Page(browser, write_report(result, tmp_path / "r.html"))
+    meta = page.page.inner_text("#meta")
+    assert str(app_dir / ".cfncheck.yaml") in meta
+    page.close()

@@ -102,7 +102,8 @@
       DATA.controls.forEach(function (c) {
         cb.appendChild(el("tr", null, [el("td", { text: c.framework }), el("td", { text: c.control }),
           el("td", { cls: "status " + c.status, text: c.status }), el("td", { cls: "mono", text: c.checks.join(", ") }),
-          el("td", { cls: "num", text: String(c.failing) })]));
+          el("td", { cls: "num", text: String(c.failing) }),
+          el("td", { cls: "num", text: c.passing === null || c.passing === undefined ? "-" : String(c.passing) })]));
       });
     }
     if (m.inputErrors.length) {
