@@ -286,7 +286,8 @@ class Runner:
         self.roots = roots  # oracle folder name -> path
         self.tmp = tmp
         self.config = Config()
-        self.checks = collect_checks(self.config)
+        # every pack: opt-in checks (house preferences) are scored against their peers too
+        self.checks = collect_checks(self.config, packs=["all"])
         self.known_ids = {c.info.id for c in self.checks}
         self.cache: dict = {}
         self.input_errors: list[dict] = []

@@ -243,7 +243,7 @@ class Graph:
                     yield from self._edges_in_value(src, item, p + ("Fn::Sub", 1, k), stack)
         if not isinstance(text, str):
             return
-        for name in _SUB_VAR.findall(text):
+        for name in _SUB_VAR.findall(str(text)):  # plain str: RE2 rebuilds str subclasses
             name = name.strip()
             if name in variables:
                 continue
@@ -431,7 +431,7 @@ def dashboard_body_text(body: object, placeholder: str = "__REF__") -> str:
             return sep.join(dashboard_body_text(i, placeholder) for i in items)
         if fn == "Fn::Sub":
             text = arg[0] if isinstance(arg, list) and arg else arg
-            return _SUB_VAR.sub(placeholder, text) if isinstance(text, str) else ""
+            return _SUB_VAR.sub(placeholder, str(text)) if isinstance(text, str) else ""
     return placeholder
 
 

@@ -137,3 +137,19 @@ def test_reference_cycles_terminate(tmp_path):
     a = node(g, "c.json", "A")
     assert {e.source.logical_id for e in g.referrers(a)} == {"B"}
     assert g.references(node(g, "c.json", "C")) == []  # the import cycles resolve to nothing
+
+
+def test_sub_in_a_yaml_template(tmp_path):
+    # cfn-lint's YAML decoder gives str subclasses with line marks; RE2 must get plain str
+    (tmp_path / "t.yaml").write_text(
+        "Resources:\n"
+        "  Target: {Type: AWS::SNS::Topic}\n"
+        "  User:\n"
+        "    Type: AWS::SQS::Queue\n"
+        "    Properties:\n"
+        "      QueueName:\n"
+        "        Fn::Sub: '${Target.TopicName}-queue'\n")
+    g = Graph(load([tmp_path / "t.yaml"]).stacks)
+    user = node(g, "t.yaml", "User")
+    assert {(e.target.logical_id, e.kind, e.attribute) for e in g.references(user)} == \
+        {("Target", "Sub", "TopicName")}

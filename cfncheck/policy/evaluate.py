@@ -284,11 +284,11 @@ def _type_of(v) -> str:
 
 
 # operators that hold on an absent value
-_ABSENT_HOLDS = {"not_equals", "not_in", "not_regex"}
+_ABSENT_HOLDS = {"not_equals", "not_in", "not_regex", "secure_parameter"}
 _NO_DEFAULT = object()
 COMPARISONS = ("equals", "not_equals", "in", "not_in", "regex", "not_regex", "gt", "gte", "lt",
                "lte", "contains", "length_gte", "length_lte", "type", "exists")
-OPERATORS = COMPARISONS + ("includes_all", "has_tags", "references")
+OPERATORS = COMPARISONS + ("includes_all", "has_tags", "references", "secure_parameter")
 
 
 @dataclass
@@ -325,6 +325,7 @@ class Test(Assertion):
             "includes_all": f"to include all of {xs}",
             "has_tags": f"tags {xs}",
             "references": f"a reference to {self.selector}",
+            "secure_parameter": "no parameter declared without NoEcho or with a Default",
         }[self.op]
 
     def describe(self) -> str:
@@ -418,6 +419,8 @@ class Test(Assertion):
                           if present else f"{self._text(at)} is absent")
         if self.op == "references":
             return self._references(env, value, at)
+        if self.op == "secure_parameter":
+            return self._secure_parameter(env, value, at)
         if self.op == "type" and env.value(self.operand) == "intrinsic":
             return (PASS, "") if is_intrinsic(value) else \
                 (FAIL, f"{self._text(at)} is {short(value)}, expected an intrinsic function")
@@ -441,6 +444,28 @@ class Test(Assertion):
             return UNRESOLVED, (f"{self._text(at)} depends on condition "
                                 f"{_condition_name(value)} ({short(value)})")
         return self._literal(env, value, at)
+
+    def _secure_parameter(self, env: Env, value, at: tuple) -> tuple[str, str]:
+        """A ``Ref`` to a parameter of the template (in every branch of ``Fn::If``) must be
+        declared with ``NoEcho: true`` and no ``Default``; any other value holds (literals are
+        judged by other tests). Parameters of a nested stack are filled in by the parent
+        stack, not by a person, and are not judged."""
+        stack = env.node.stack
+        params = stack.template.data.get("Parameters") if stack.parent is None else None
+        if not isinstance(params, dict):
+            return PASS, ""
+        for b in _if_leaves(value):
+            name = b.get("Ref") if isinstance(b, dict) and len(b) == 1 else None
+            decl = params.get(name) if isinstance(name, str) else None
+            if not isinstance(decl, dict):
+                continue
+            if not equal(decl.get("NoEcho"), True):
+                return FAIL, (f"{self._text(at)} is parameter {name}, declared without "
+                              "NoEcho: true (the console and DescribeStacks show its value)")
+            if "Default" in decl:
+                return FAIL, (f"{self._text(at)} is parameter {name}, whose Default writes the "
+                              "secret in the template")
+        return PASS, ""
 
     def _literal(self, env: Env, v, at: tuple) -> tuple[str, str]:
         op = self.op
@@ -601,6 +626,14 @@ def _if_branches(value, depth: int = 0) -> list | None:
             return None
         out.extend(sub)
     return out
+
+
+def _if_leaves(value, depth: int = 0) -> list:
+    """The values an ``Fn::If`` can take (nested Ifs flattened), intrinsic ones included."""
+    arg = value.get("Fn::If") if isinstance(value, dict) and len(value) == 1 else None
+    if depth > 8 or not (isinstance(arg, list) and len(arg) == 3):
+        return [value]
+    return [leaf for branch in arg[1:] for leaf in _if_leaves(branch, depth + 1)]
 
 
 def _if_presence(value, depth: int = 0) -> list[bool]:
@@ -891,6 +924,8 @@ def _compile_test(spec: dict, ops: list, where: tuple, cc: CompileContext) -> Te
         test.count_gte = _operand(operand.get("count_gte", 1), where + (op, "count_gte"), cc)
     if op == "exists" and not isinstance(operand, bool):
         raise CompileError("exists takes true or false", where + (op,))
+    if op == "secure_parameter" and operand is not True:
+        raise CompileError("secure_parameter takes true", where + (op,))
     return test
 
 

@@ -242,3 +242,45 @@ def test_references_operator(check):
     }
     assert check({"path": "Properties.K", "references": {"type": "AWS::KMS::*"}}, res) == {
         "Key": "SKIP", "ByRef": "PASS", "BySub": "PASS", "Literal": "FAIL", "Absent": "FAIL"}
+
+
+def test_secure_parameter_judges_refs_to_parameters_only(check):
+    params = {"Parameters": {
+        "Hidden": {"Type": "String", "NoEcho": True},
+        "Shown": {"Type": "String"},
+        "HiddenDefault": {"Type": "String", "NoEcho": "true", "Default": "hunter2"}}}
+    res = {"Hidden": b({"X": {"Ref": "Hidden"}}), "Shown": b({"X": {"Ref": "Shown"}}),
+           "Default": b({"X": {"Ref": "HiddenDefault"}}), "Absent": b({}),
+           "Literal": b({"X": "plain"}), "Other": b({"X": {"Ref": "AWS::StackName"}}),
+           "IfShown": b({"X": {"Fn::If": ["C", {"Ref": "Hidden"}, {"Ref": "Shown"}]}}),
+           "IfHidden": b({"X": {"Fn::If": ["C", {"Ref": "Hidden"}, {"Ref": "AWS::NoValue"}]}})}
+    assert check({"path": "Properties.X", "secure_parameter": True}, res, extra=params) == {
+        "Hidden": "PASS", "Shown": "FAIL", "Default": "FAIL", "Absent": "PASS",
+        "Literal": "PASS", "Other": "PASS", "IfShown": "FAIL", "IfHidden": "PASS"}
+
+
+def test_secure_parameter_reason_names_the_parameter():
+    pol = make_policy({"path": "Properties.X", "secure_parameter": True})
+    stack = make_stack({"R": b({"X": {"Ref": "P"}})},
+                       extra={"Parameters": {"P": {"Type": "String", "NoEcho": True,
+                                                   "Default": "x"}}})
+    v = verdicts(pol, stack)["R"]
+    assert v.status == "FAIL"
+    assert "Properties.X is parameter P, whose Default writes the secret in the template" \
+        in v.reason
+
+
+def test_secure_parameter_does_not_judge_nested_stack_parameters(check):
+    parent = make_stack({"Child": {"Type": "AWS::CloudFormation::Stack"}}, name="Parent")
+    child = make_stack({"R": b({"X": {"Ref": "P"}})}, name="Child",
+                       extra={"Parameters": {"P": {"Type": "String"}}})
+    child.parent, child.parent_logical_id = parent, "Child"
+    pol = make_policy({"path": "Properties.X", "secure_parameter": True})
+    assert verdicts(pol, [parent, child])["R"].status == "PASS"
+
+
+def test_secure_parameter_takes_true():
+    from cfncheck.errors import InputError
+
+    with pytest.raises(InputError, match=r"assert\.secure_parameter: True was expected"):
+        make_policy({"path": "Properties.X", "secure_parameter": False})
