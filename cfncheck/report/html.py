@@ -27,9 +27,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import shlex
 import sys
+from collections import Counter
 from datetime import datetime, timezone
 from functools import cache
 from importlib import resources
@@ -39,6 +39,7 @@ from .. import __version__
 from ..escape import no_surrogates
 from . import active, stack_rows
 from .locations import Locator
+from .locations import link_base as repo_link_base
 
 #: The writer's escape at the boundary (cfncheck.report.escaped): lone surrogates in any
 #: field (a rule id, a stack name) cannot be encoded in the page; the DOM gets the rest as
@@ -61,9 +62,9 @@ def _asset(folder: str, name: str) -> str:
 
 
 def _cut(value, limit: int = MAX_FIELD) -> str:
-    text = "" if value is None else str(value)
-    # Lone surrogates cannot be encoded in the page: replace them.
-    text = text.encode("utf-8", "replace").decode("utf-8")
+    # Lone surrogates cannot be encoded in the page (the escaped view already replaced them
+    # when the page comes from report.render; payload() may also be given a raw result).
+    text = "" if value is None else no_surrogates(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -75,18 +76,10 @@ def script_json(data) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def _link_base() -> str | None:
-    server, repo, sha = (os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY",
-                                                       "GITHUB_SHA"))
-    if server and repo and sha and server.startswith(("https://", "http://")):
-        return f"{server.rstrip('/')}/{quote(repo)}/blob/{quote(sha)}/"
-    return None
-
-
 def payload(result, options) -> dict:
     """The data the page shows (also what the tests inspect)."""
     locator = Locator(result, options)
-    link_base = _link_base()
+    link_base = repo_link_base()
     stacks = list(result.stacks)
     stack_ix = {s.name: i for i, s in enumerate(stacks)}
     node_ix: dict[tuple[str, str], int] = {}
@@ -119,12 +112,8 @@ def payload(result, options) -> dict:
             else ""
         src = f.source_location or None
         sup = f.suppressed
-        related = []
-        for r in getattr(f, "related", None) or ():
-            lid = r.get("logical_id") if isinstance(r, dict) else getattr(r, "logical_id", None)
-            rstack = (r.get("stack") if isinstance(r, dict) else None) or f.stack
-            if (rstack, lid) in node_ix:
-                related.append(node_ix[(rstack, lid)])
+        related = [node_ix[key] for key in ((r.get("stack") or f.stack, r.get("logical_id"))
+                                            for r in f.related) if key in node_ix]
         findings.append({
             "rule": _cut(f.rule_id, 100), "sev": f.severity, "stage": _cut(f.stage, 100),
             "stack": stack_ix.get(f.stack, -1), "stackName": _cut(f.stack, 500),
@@ -139,10 +128,11 @@ def payload(result, options) -> dict:
             "fp": f.fingerprint,
         })
 
+    baselined = Counter(f.stack or "(config)" for f in result.findings
+                        if f.suppressed and f.suppressed.source == "baseline")
     rows = []
     for r in stack_rows(result):
-        base = sum(1 for f in result.findings if (f.stack or "(config)") == r["stack"]
-                   and f.suppressed and f.suppressed.source == "baseline")
+        base = baselined[r["stack"]]
         rows.append({"stage": _cut(r["stage"], 100), "stack": _cut(r["stack"], 500),
                      "error": r["error"], "warning": r["warning"], "info": r["info"],
                      "suppressed": r["suppressed"] - base, "baselined": base})

@@ -34,6 +34,19 @@ class Location:
     template_ref: str = ""  # "cdk.out/assembly-Prod/X.template.json:12:5" when via != template
 
 
+def link_base() -> str | None:
+    """``<server>/<repo>/blob/<sha>/`` for links into the repository when the GitHub
+    environment (``GITHUB_SERVER_URL``, ``GITHUB_REPOSITORY``, ``GITHUB_SHA``) is set and the
+    server is an http(s) URL, else None."""
+    from urllib.parse import quote
+
+    server, repo, sha = (os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY",
+                                                       "GITHUB_SHA"))
+    if server and repo and sha and server.startswith(("https://", "http://")):
+        return f"{server.rstrip('/')}/{quote(repo)}/blob/{quote(sha)}/"
+    return None
+
+
 def find_repo_root(start: Path) -> Path | None:
     start = start.resolve()
     for folder in [start, *start.parents]:

@@ -20,14 +20,13 @@ GitHub accepts at most 1 MiB per step summary: the whole document is built withi
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from urllib.parse import quote
 
 from ..escape import printable
 from . import active, first_paragraph, related_summary, severity_counts, stack_rows, suppressed
-from .locations import Locator
+from .locations import Locator, link_base
 from .text import counts_text
 
 ESCAPE = printable
@@ -99,7 +98,7 @@ class _Doc:
 
 def render(result, options) -> str:
     locator = Locator(result, options)
-    link_base = _link_base()
+    base = link_base()
     act = active(result)
     counts = severity_counts(act)
     gate = result.gate(options.fail_on)
@@ -137,7 +136,7 @@ def render(result, options) -> str:
         top: dict[str, int] = {}  # one row per distinct (check, stack, resource, location)
         for f in ranked:
             row = (f"| {ICONS[f.severity]} {f.severity} | {code(f.rule_id)} {cell(f.title)} | "
-                   f"{cell(f.stack)} | {_resource(f)} | {_where(f, locator, link_base)} |")
+                   f"{cell(f.stack)} | {_resource(f)} | {_where(f, locator, base)} |")
             if row in top or len(top) < TOP:
                 top[row] = top.get(row, 0) + 1
         shown = sum(top.values())
@@ -160,7 +159,7 @@ def render(result, options) -> str:
                   [f"| {ICONS[f.severity]} {f.severity} | {code(f.rule_id)} | {_resource(f)} | "
                    f"**{cell(f.title)}**: {cell(f.message)}{_related(f)} | "
                    f"{cell(first_paragraph(f.remediation))} | "
-                   f"{_where(f, locator, link_base)} |" for f in items],
+                   f"{_where(f, locator, base)} |" for f in items],
                   ["", "</details>", ""])
 
     sup = suppressed(result)
@@ -207,14 +206,6 @@ def _related(f) -> str:
 
 def _resource(f) -> str:
     return code(f.construct_path or f.logical_id)
-
-
-def _link_base() -> str | None:
-    server, repo, sha = (os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY",
-                                                       "GITHUB_SHA"))
-    if server and repo and sha:
-        return f"{server.rstrip('/')}/{repo}/blob/{sha}/"
-    return None
 
 
 def _where(f, locator: Locator, link_base: str | None) -> str:
