@@ -74,38 +74,32 @@ def policy_files(folder: Path) -> list[Path]:
     policies; hidden folders are skipped. Symlinked folders are not followed."""
     if not folder.is_dir():
         raise InputError("policy folder not found", str(folder), kind="policy")
-    out: list[Path] = []
-    _walk(folder, 0, out, skip={"tests"})
-    return sorted(out)
+    return sorted(f for d, _ in _policy_folders(folder, 0) for f in yaml_files(d))
 
 
 def tests_files(folder: Path) -> list[Path]:
-    """Tests files of the policies under ``folder``: YAML files directly in every ``tests/``."""
-    out: list[Path] = []
-    for sub in _subfolders(folder, 0):
-        if sub.name == "tests":
-            out.extend(p for p in sub.iterdir() if p.suffix in POLICY_SUFFIXES and p.is_file())
-    return sorted(out)
+    """Tests files of the policies under ``folder``: YAML files directly in every ``tests/``
+    beside them (``tests/templates/`` and the like hold case material, not tests files)."""
+    return sorted(f for d, depth in _policy_folders(folder, 0) if depth < MAX_FOLDER_DEPTH
+                  and _subfolder(d / "tests") for f in yaml_files(d / "tests"))
 
 
-def _subfolders(folder: Path, depth: int):
-    yield folder
-    if depth >= MAX_FOLDER_DEPTH:
-        return
-    for d in sorted(folder.iterdir()):
-        if d.is_dir() and not d.is_symlink() and not d.name.startswith((".", "_")):
-            if folder.name == "tests":
-                continue  # tests/templates/ etc. hold case material, not tests files
-            yield from _subfolders(d, depth + 1)
+def _policy_folders(folder: Path, depth: int):
+    """(folder, depth) for ``folder`` and every subfolder that may hold policies."""
+    yield folder, depth
+    if depth < MAX_FOLDER_DEPTH:
+        for d in sorted(folder.iterdir()):
+            if d.name != "tests" and _subfolder(d):
+                yield from _policy_folders(d, depth + 1)
 
 
-def _walk(folder: Path, depth: int, out: list[Path], skip: set[str]) -> None:
-    for p in folder.iterdir():
-        if p.is_file() and p.suffix in POLICY_SUFFIXES:
-            out.append(p)
-        elif (p.is_dir() and not p.is_symlink() and p.name not in skip
-              and not p.name.startswith((".", "_")) and depth < MAX_FOLDER_DEPTH):
-            _walk(p, depth + 1, out, skip)
+def _subfolder(d: Path) -> bool:
+    return d.is_dir() and not d.is_symlink() and not d.name.startswith((".", "_"))
+
+
+def yaml_files(folder: Path) -> list[Path]:
+    """The YAML files directly in ``folder``, sorted."""
+    return sorted(p for p in folder.iterdir() if p.suffix in POLICY_SUFFIXES and p.is_file())
 
 
 def schema_error(data, schema: dict, file: str, node, what: str) -> InputError | None:

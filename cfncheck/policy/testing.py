@@ -25,13 +25,13 @@ from ..template import load_template, parse_template
 from ..yamlio import line_of, load_yaml_file
 from .check import PolicyCheck, RunState
 from .loader import (
-    POLICY_SUFFIXES,
     builtin_dir,
     load_policy_file,
     policy_files,
     schema_error,
     tests_files,
     tests_schema,
+    yaml_files,
 )
 
 
@@ -57,7 +57,7 @@ def collect(paths) -> tuple[list[PolicyCheck], list[Path]]:
         p = Path(raw)
         if p.is_dir():
             if p.name == "tests" and _looks_like_tests(p):
-                tests.extend(_yaml_files(p))
+                tests.extend(yaml_files(p))
                 policies.extend(load_policy_file(f) for f in policy_files(p.parent))
                 continue
             policies.extend(load_policy_file(f) for f in policy_files(p))
@@ -83,14 +83,10 @@ def collect(paths) -> tuple[list[PolicyCheck], list[Path]]:
 
 
 def _looks_like_tests(folder: Path) -> bool:
-    for f in _yaml_files(folder):
+    for f in yaml_files(folder):
         data, _ = load_yaml_file(f)
         return isinstance(data, dict) and "cases" in data
     return False
-
-
-def _yaml_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix in POLICY_SUFFIXES and p.is_file())
 
 
 def _unique(items, key) -> list:
