@@ -37,6 +37,13 @@ NAME_PROPERTIES = {
     "AWS::RDS::DBCluster": "DBClusterIdentifier",
     "AWS::CodeBuild::Project": "Name",
     "AWS::Cognito::UserPoolDomain": "Domain",
+    "AWS::ApiGateway::ApiKey": "Name",
+    "AWS::CodeDeploy::DeploymentConfig": "DeploymentConfigName",
+    "AWS::CodeDeploy::DeploymentGroup": "DeploymentGroupName",
+    "AWS::EC2::SecurityGroup": "GroupName",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": "Name",
+    "AWS::Elasticsearch::Domain": "DomainName",
+    "AWS::OpenSearchService::Domain": "DomainName",
 }
 
 
@@ -51,7 +58,11 @@ class PhysicalNames(_base.CfncheckRule):
     global and IAM names account-wide, so a copy of the stack in another region fails; other
     names are unique per account and region. A regional name that already includes the
     stack's stage (``orders-prod`` in stage prod) collides with no other stage or region: it
-    is reported at info (only a replacement of the resource fails).
+    is reported at info (only a replacement of the resource fails). Security group names are
+    unique per VPC, so a second copy of the stack collides only in the same VPC; API keys
+    (``AWS::ApiGateway::ApiKey`` ``Name``) need not have unique names, so their literal name is
+    info: only a replacement fails. Also checked: CodeDeploy deployment configs and groups,
+    ELBv2 load balancers, OpenSearch / Elasticsearch domains.
     """
 
     id = "W9203"
@@ -110,6 +121,14 @@ GLOBAL_NAMES.update({t: "IAM names are unique in the account across all regions"
     "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::ManagedPolicy",
     "AWS::IAM::InstanceProfile")})
 
+#: types whose names are unique in a narrower scope than the account and region: what a
+#: second copy of the stack must not share with the first
+NARROW_NAMES = {"AWS::EC2::SecurityGroup": "VPC"}
+
+#: types whose names need not be unique: a literal name only stops CloudFormation from
+#: replacing the resource (its documentation of the Name property says so)
+REPLACEMENT_ONLY = {"AWS::ApiGateway::ApiKey"}
+
 
 def _consequence(rtype: str, name: str, stage: str) -> tuple[str, bool]:
     """What a literal name breaks, from the type's name scope and whether the name already
@@ -118,6 +137,18 @@ def _consequence(rtype: str, name: str, stage: str) -> tuple[str, bool]:
         rf"(?<![a-z0-9]){re.escape(stage.lower())}(?![a-z0-9])", name.lower()) is not None
     replace = ("any change that replaces the resource fails with 'already exists' (the new "
                "one cannot take the old one's name)")
+    if rtype in REPLACEMENT_ONLY:
+        return ("names of this type need not be unique, but CloudFormation cannot replace a "
+                "resource with a custom name: any change that requires replacement fails", True)
+    narrow = NARROW_NAMES.get(rtype)
+    if narrow is not None:
+        if staged:
+            return (f"the name includes its stage ({stage}) and is unique per {narrow}, so "
+                    "other stages do not collide; only a change that replaces the resource "
+                    "fails with 'already exists'", True)
+        return (f"names are unique per {narrow}: another copy of this stack in the same "
+                f"{narrow} (a second stage there) fails with 'already exists', and {replace}",
+                False)
     scope = GLOBAL_NAMES.get(rtype)
     if scope is None:
         if staged:

@@ -89,3 +89,27 @@ def test_a_regional_name_with_its_stage_is_info(assembly_copy, tmp_path):
         "'orders-prod': the name includes its stage (prod) and is unique per account and "
         "region, so other stages and regions do not collide; only a change that replaces the "
         "resource fails with 'already exists'")]
+
+
+def test_name_scopes_of_the_types_added_for_the_guard_rule(tmp_path):
+    tpl = resources(
+        Sg={"Type": "AWS::EC2::SecurityGroup", "Properties": {
+            "GroupName": "web", "GroupDescription": "web", "VpcId": {"Ref": "Vpc"}}},
+        Key={"Type": "AWS::ApiGateway::ApiKey", "Properties": {"Name": "partner"}},
+        Lb={"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {"Name": "web"}},
+        Group={"Type": "AWS::CodeDeploy::DeploymentGroup", "Properties": {
+            "ApplicationName": {"Ref": "App"}, "ServiceRoleArn": "r",
+            "DeploymentGroupName": "orders"}},
+        Search={"Type": "AWS::OpenSearchService::Domain", "Properties": {"DomainName": "logs"}},
+    )
+    found = {f.logical_id: f for f in run_rule(PhysicalNames, tpl, tmp_path)}
+    assert sorted(found) == ["Group", "Key", "Lb", "Search", "Sg"]
+    assert found["Sg"].message.endswith(
+        "'web': names are unique per VPC: another copy of this stack in the same VPC (a second "
+        "stage there) fails with 'already exists', and any change that replaces the resource "
+        "fails with 'already exists' (the new one cannot take the old one's name)")
+    assert found["Key"].message.endswith(
+        "'partner': names of this type need not be unique, but CloudFormation cannot replace a "
+        "resource with a custom name: any change that requires replacement fails")
+    assert found["Key"].severity == "info" and found["Sg"].severity == "warning"
+    assert "same account and region" in found["Lb"].message
