@@ -49,8 +49,13 @@ def test_the_default_pack_is_recommended_every_check_that_is_not_opt_in():
 
 def test_framework_packs_hold_the_checks_that_serve_their_controls():
     fsbp = ids(collect_checks(Config(), packs=["fsbp"]))
-    assert fsbp == {"CC-S3-001", "CC-S3-002", "CC-SQS-001", "CC-DDB-001", "CC-APIGW-007",
-                    "CC-CF-002", "CC-CF-004", "CC-LAMBDA-004", "E9105", "W9101"}
+    serverless = {"CC-S3-001", "CC-S3-002", "CC-SQS-001", "CC-DDB-001", "CC-APIGW-007",
+                  "CC-CF-002", "CC-CF-004", "CC-LAMBDA-004", "E9105", "W9101"}
+    # API Gateway, CloudFront, IAM users, Lambda, ECS host mode (opt-in checks included)
+    app = {"CC-APIGW-010", "CC-APIGW-011", "CC-APIGW-012", "CC-CF-005", "CC-CF-006",
+           "CC-CF-007", "CC-CF-008", "CC-CF-009", "CC-CF-010", "CC-IAM-002", "CC-LAMBDA-007",
+           "CC-ECS-004"}
+    assert fsbp == serverless | app
     nist = ids(collect_checks(Config(), packs=["nist-800-53-rev5"]))
     assert {"CC-S3-001", "CC-S3-002", "CC-LOGS-001", "CC-LOGS-002", "CC-DDB-001",
             "W9101", "E9105"} <= nist

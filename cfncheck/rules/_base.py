@@ -42,6 +42,9 @@ class CfncheckRule:
     category: str = ""
     security_severity: float | None = None
     precision: str = "high"
+    #: a house preference: runs only when enabled (``rules: {enable: [ID]}``, a framework pack
+    #: or ``all``); under plain cfn-lint it is an experimental rule (``--include-experimental``)
+    opt_in: bool = False
     #: documentation (docs/rules.md is generated from these and the class docstring)
     rationale: str = ""  # why it matters
     fix_example: str = ""  # CDK Python snippet that fixes it
@@ -75,7 +78,7 @@ class CfncheckRule:
             kind="rule", source_file=Path(__import__(type(self).__module__, fromlist=["x"])
                                           .__file__).name,
             tags=tuple(self.tags), security_severity=self.security_severity,
-            precision=self.precision,
+            precision=self.precision, opt_in=self.opt_in,
         )
 
     def run(self, ctx: ScanContext) -> Iterable[Hit]:
@@ -91,9 +94,11 @@ def lint_rule_class(cls: type) -> type:
     """``cls`` as a cfn-lint rule: mixed with ``CloudFormationLintRule`` (imported here)."""
     from cfnlint.rules import CloudFormationLintRule
 
-    face = type(cls.__name__, (CfnLintFace, cls, CloudFormationLintRule),
-                {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
-                 "__doc__": cls.__doc__})
+    attrs = {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
+             "__doc__": cls.__doc__}
+    if cls.opt_in:  # cfn-lint runs experimental rules only with --include-experimental
+        attrs["experimental"] = True
+    face = type(cls.__name__, (CfnLintFace, cls, CloudFormationLintRule), attrs)
     return face
 
 

@@ -35,6 +35,10 @@ They run two ways, with the same findings:
   sits in a `cdk.out` folder, the assembly around it is loaded too (assets, tree.json,
   annotations). Parameters can be set with `-x W9203:allow=my-bucket` there.
 
+Opt-in rules (house preferences, marked below) run only when the config enables them
+(`rules: {enable: [W9107]}`) or with a framework pack or `all`; plain cfn-lint runs them as
+experimental rules (`--include-experimental`).
+
 Findings on resources that CDK generates for itself (LogRetention, bucket-notification handler,
 custom-resource providers...) are reported at info level by `cfncheck scan`, with the reason in
 the message, and left out under cfn-lint.
@@ -74,6 +78,9 @@ def _section(rule) -> str:
         + (f" (SARIF security-severity {rule.security_severity})"
            if rule.security_severity is not None else ""),
         f"- **Category:** {rule.category}; **tags:** {', '.join(rule.tags)}",
+        *([f"- **Opt-in:** runs only when enabled (`rules: {{enable: [{rule.id}]}}`, a "
+           "framework pack or `all`); an experimental rule under plain cfn-lint "
+           "(`--include-experimental`)"] if rule.opt_in else []),
         f"- **Rule file:** `cfncheck/rules/{type(rule).__module__.rsplit('.', 1)[-1]}.py`",
         f"- **AWS documentation:** <{rule.source_url}>",
         "",
