@@ -25,7 +25,7 @@ cfncheck's rule pack: cfn-lint rules (one class per file in `cfncheck/rules/`) i
 custom id range. The letter is the default severity, as in cfn-lint (E error, W warning; there
 are no I rules); 91xx IAM least
 privilege, 92xx hardcoded values and physical names, 93xx CDK annotations and constructs, 94xx
-Lambda bundles. Ids are stable and never renumbered.
+Lambda functions (bundles, environment). Ids are stable and never renumbered.
 
 They run two ways, with the same findings:
 

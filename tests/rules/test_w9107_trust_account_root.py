@@ -81,3 +81,18 @@ def test_plain_cfn_lint_runs_it_only_as_an_experimental_rule(tmp_path):
     matches = lint_by_config({**config, "include_experimental": True})
     assert [m.message[:45] for m in matches if m.rule.id == "W9107"] == [
         "AWS::IAM::Role CdkAccount AssumeRolePolicyDoc"]
+
+
+def test_the_platform_apps_deliberate_central_audit_trust_only_when_enabled():
+    """Real CDK output: Role(assumed_by=AccountPrincipal(CENTRAL_ACCOUNT)) in Events (AUDIT.md
+    calls it a deliberate trust of the central security account, hence opt-in)."""
+    from cfncheck.engine import scan
+    from tests.samples import PLATFORM
+
+    default = scan([PLATFORM], Config())
+    assert [f for f in default.findings if f.rule_id == "W9107"] == []
+    enabled = scan([PLATFORM], Config(data={"rules": {"enable": ["W9107"]}}))
+    assert sorted((f.stack, f.logical_id, f.construct_path) for f in enabled.findings
+                  if f.rule_id == "W9107") == [
+        ("Dev/Events", "CentralAuditRoleA8BF83E8", "Dev/Events/CentralAuditRole/Resource"),
+        ("Prod/Events", "CentralAuditRoleA8BF83E8", "Prod/Events/CentralAuditRole/Resource")]
