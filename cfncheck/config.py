@@ -381,8 +381,12 @@ def check_references(config: "Config", checks, extra_ids=()) -> None:
     for cid, values in (data.get("parameters") or {}).items():
         check = by_id.get(cid)
         if check is None:
-            fail(("parameters", cid),
-                 f"no check has id '{escape(cid)}'" + did_you_mean(cid, known))
+            # among equally close ids, the check that has the parameters named is meant
+            wanted = set(values) if isinstance(values, dict) else set()
+            fitting = [i for i, c in by_id.items()
+                       if wanted and wanted <= set(declared_parameters(c))]
+            fail(("parameters", cid), f"no check has id '{escape(cid)}'"
+                 + (did_you_mean(cid, fitting) or did_you_mean(cid, known)))
         declared = declared_parameters(check)
         for pname, value in values.items():
             where = ("parameters", cid, pname)
