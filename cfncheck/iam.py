@@ -343,7 +343,9 @@ _PLACEHOLDER = _SUB_VAR
 def arn_fields(pattern: str) -> list[str] | None:
     """The six fields of an ARN pattern (``${AWS::Region}`` placeholders kept whole, with
     their ``::`` turned into ``__``), or None if it is not an ARN."""
-    masked = _PLACEHOLDER.sub(lambda m: m.group(0).replace(":", "_"), str(pattern))
+    pattern = str(pattern)
+    masked = (_PLACEHOLDER.sub(lambda m: m.group(0).replace(":", "_"), pattern)
+              if "${" in pattern else pattern)  # the regex call costs more than the split
     parts = masked.split(":", 5)
     return parts if len(parts) == 6 and parts[0] == "arn" else None
 
