@@ -30,12 +30,12 @@ from typing import Iterator
 
 import re2
 
+from . import fn_sub
+
 WRITE_LEVELS = ("Write", "Permissions management", "Tagging")
 PERMISSIONS = "Permissions management"
 _PSEUDO = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
 _UNKNOWN = "${?}"
-#: ``${...}`` placeholders; RE2 (linear): Python's re is quadratic on ``${${${...`` unclosed
-_SUB_VAR = re2.compile(r"\$\{([^}]*)\}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,7 +336,7 @@ def _sub(arg: object, limit: int) -> list[str]:
     results = [""]
     pos = 0
     template = str(template)  # RE2 rebuilds str subclasses (cfn-lint's nodes) and fails
-    for m in _SUB_VAR.finditer(template):
+    for m in fn_sub.placeholders(template):
         lit = template[pos:m.start()]
         name = m.group(1)
         if name.startswith("!"):
@@ -353,14 +353,11 @@ def _sub(arg: object, limit: int) -> list[str]:
     return [r + tail for r in results]
 
 
-_PLACEHOLDER = _SUB_VAR
-
-
 def arn_fields(pattern: str) -> list[str] | None:
     """The six fields of an ARN pattern (``${AWS::Region}`` placeholders kept whole, with
     their ``::`` turned into ``__``), or None if it is not an ARN."""
     pattern = str(pattern)
-    masked = (_PLACEHOLDER.sub(lambda m: m.group(0).replace(":", "_"), pattern)
+    masked = (fn_sub.PLACEHOLDER.sub(lambda m: m.group(0).replace(":", "_"), pattern)
               if "${" in pattern else pattern)  # the regex call costs more than the split
     parts = masked.split(":", 5)
     return parts if len(parts) == 6 and parts[0] == "arn" else None
