@@ -51,11 +51,14 @@ def test_framework_packs_hold_the_checks_that_serve_their_controls():
     fsbp = ids(collect_checks(Config(), packs=["fsbp"]))
     serverless = {"CC-S3-001", "CC-S3-002", "CC-SQS-001", "CC-DDB-001", "CC-APIGW-007",
                   "CC-CF-002", "CC-CF-004", "CC-LAMBDA-004", "E9105", "W9101"}
+    # EC2, VPC, Elastic Load Balancing, ACM
+    network = {"CC-EC2-012", "CC-VPC-006", "CC-ELB-001", "CC-ELB-002", "CC-ELB-006",
+               "CC-ACM-002"}
     # API Gateway, CloudFront, IAM users, Lambda, ECS host mode (opt-in checks included)
     app = {"CC-APIGW-010", "CC-APIGW-011", "CC-APIGW-012", "CC-CF-005", "CC-CF-006",
            "CC-CF-007", "CC-CF-008", "CC-CF-009", "CC-CF-010", "CC-IAM-002", "CC-LAMBDA-007",
            "CC-ECS-004"}
-    assert fsbp == serverless | app
+    assert fsbp == serverless | network | app
     nist = ids(collect_checks(Config(), packs=["nist-800-53-rev5"]))
     assert {"CC-S3-001", "CC-S3-002", "CC-LOGS-001", "CC-LOGS-002", "CC-DDB-001",
             "W9101", "E9105"} <= nist

@@ -112,6 +112,17 @@ class Param:
         return f"parameter {self.name}"
 
 
+@dataclass(frozen=True)
+class PathOperand:
+    """``{path: $.ToPort}`` as the operand of equals / not_equals: another value of the same
+    resource (or element), compared literally (intrinsic or absent: unresolved)."""
+
+    path: Path
+
+    def __str__(self) -> str:
+        return f"the value of {self.path}"
+
+
 class Assertion:
     def evaluate(self, env: Env) -> Outcome:  # pragma: no cover - interface
         raise NotImplementedError
@@ -309,7 +320,7 @@ class Test(Assertion):
         x = self.operand
         if env is not None:
             x = env.value(x)
-        xs = short(x) if not isinstance(x, Param) else str(x)
+        xs = short(x) if not isinstance(x, (Param, PathOperand)) else str(x)
         return {
             "exists": "present" if x is True else "absent",
             "equals": xs,
@@ -477,6 +488,11 @@ class Test(Assertion):
 
         if is_intrinsic(v):
             return UNRESOLVED, ""
+        if isinstance(x, PathOperand):
+            other = resolve(x.path, env.root, (), env.element, env.element_at)
+            if len(other) != 1 or other[0].status != FOUND or is_intrinsic(other[0].value):
+                return UNRESOLVED, f"{x.path} is absent or not a literal value"
+            x = other[0].value
         if op == "equals":
             return (PASS, "") if equal(v, x) else (FAIL, got())
         if op == "not_equals":
@@ -899,7 +915,14 @@ def _compile_test(spec: dict, ops: list, where: tuple, cc: CompileContext) -> Te
             raise CompileError(f"{op} needs a path", where)
         raw_path = "Properties.Tags"
     path = _path(raw_path, where + ("path",), cc)
-    operand = _operand(spec[op], where + (op,), cc)
+    raw = spec[op]
+    if op in ("equals", "not_equals") and isinstance(raw, dict) and set(raw) == {"path"}:
+        operand = PathOperand(_path(raw["path"], where + (op, "path"), cc))
+        if operand.path.multi:
+            raise CompileError("a {path: ...} operand names one value (no [*])",
+                               where + (op, "path"))
+    else:
+        operand = _operand(raw, where + (op,), cc)
     test = Test(path, op, operand, spec.get("quantifier", "all"), spec.get("unresolved"),
                 spec.get("message"))
     if "default" in spec:

@@ -24,8 +24,8 @@ HEADER = """\
 cfncheck's rule pack: cfn-lint rules (one class per file in `cfncheck/rules/`) in cfn-lint's
 custom id range. The letter is the default severity, as in cfn-lint (E error, W warning; there
 are no I rules); 91xx IAM least
-privilege, 92xx hardcoded values and physical names, 93xx CDK annotations and constructs, 94xx
-Lambda functions (bundles, environment). Ids are stable and never renumbered.
+privilege, 92xx hardcoded values, physical names and credentials, 93xx CDK annotations and
+constructs, 94xx Lambda functions (bundles, environment). Ids are stable and never renumbered.
 
 They run two ways, with the same findings:
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from cfncheck.errors import InputError
+
 from .conftest import make_policy, make_stack, verdicts
 
 
@@ -182,6 +184,32 @@ def test_param_regex_is_compiled_with_re2(check):
     t = {"path": "Properties.X", "regex": {"param": "pattern"}}
     assert check(t, {"R": b({"X": "acme-1"})}, parameters={"pattern": "^acme-[0-9]+$"}) == \
         {"R": "PASS"}
+
+
+def test_path_operand_compares_two_values_of_one_element(check):
+    """{path: ...} as the operand of equals / not_equals: FromPort equals ToPort."""
+    t = {"every": {"path": "Properties.Rules",
+                   "assert": {"path": "$.From", "equals": {"path": "$.To"}}}}
+    res = {"Same": b({"Rules": [{"From": 443, "To": "443"}]}),
+           "Range": b({"Rules": [{"From": 443, "To": 443}, {"From": 0, "To": 65535}]}),
+           "Intrinsic": b({"Rules": [{"From": 5432, "To": {"Fn::GetAtt": ["Db", "Port"]}}]}),
+           "NoTo": b({"Rules": [{"From": 1}]})}
+    assert check(t, res, unresolved="pass") == \
+        {"Same": "PASS", "Range": "FAIL", "Intrinsic": "PASS", "NoTo": "PASS"}
+    assert check(t, res)["Intrinsic"] == "FAIL"  # unresolved: fail by default
+    assert check(t, res)["NoTo"] == "FAIL"  # an absent operand is unresolved too
+    diff = {"path": "Properties.A", "not_equals": {"path": "Properties.B"}}
+    assert check(diff, {"D": b({"A": 1, "B": 2}), "E": b({"A": "x", "B": "x"})}) == \
+        {"D": "PASS", "E": "FAIL"}
+
+
+def test_path_operand_reason_and_validation():
+    pol = make_policy({"path": "Properties.A", "equals": {"path": "Properties.B"}})
+    v = verdicts(pol, make_stack({"R": b({"A": 1, "B": 2})}))["R"]
+    assert v.status == "FAIL"
+    assert "Properties.A is 1, expected the value of Properties.B" in v.reason
+    with pytest.raises(InputError, match=r"names one value"):
+        make_policy({"path": "Properties.A", "equals": {"path": "Properties.B[*]"}})
 
 
 def test_resource_attributes(check):
