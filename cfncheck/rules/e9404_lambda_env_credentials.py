@@ -12,13 +12,18 @@ from . import _base
 #: an AWS access key id (long-term AKIA, temporary ASIA): 4 letters and 16 base32 characters
 _ACCESS_KEY_ID = re2.compile(r"(?:^|[^A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?:[^A-Z0-9]|$)")
 _PRIVATE_KEY = re2.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
-#: variable names that say the value is a credential ...
-_SECRET_NAME = re2.compile(r"(?i)(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|"
-                           r"PRIVATE_?KEY|ACCESS_?KEY)")
-#: ... unless they say it names or locates one (a secret's name or ARN, a parameter path)
-_REFERENCE_NAME = re2.compile(r"(?i)(^|_)(NAME|ARN|ID|IDS|PARAM|PARAMETER|PATH|URL|URI|"
-                              r"ENDPOINT|REF|KEY_ID|HEADER|FIELD|TTL|EXPIRY|EXPIRATION|"
-                              r"LENGTH|ENABLED|REGION|TYPE|FILE)$")
+#: words of a variable name that say the value is a credential ...
+_SECRET_WORDS = {"PASSWORD", "PASSWD", "PASSPHRASE", "PWD", "SECRET", "TOKEN", "APIKEY",
+                 "PRIVATEKEY", "ACCESSKEY", "SECRETKEY"}
+_SECRET_PAIRS = {("API", "KEY"), ("PRIVATE", "KEY"), ("ACCESS", "KEY"), ("SECRET", "KEY"),
+                 ("AUTH", "KEY"), ("SIGNING", "KEY"), ("ENCRYPTION", "KEY")}
+#: ... unless its last word says the value names, locates or describes one (a secret's name or
+#: ARN, a parameter path, a token's audience or lifetime)
+_REFERENCE_WORDS = {"NAME", "NAMES", "ARN", "ARNS", "ID", "IDS", "PARAM", "PARAMETER", "PATH",
+                    "URL", "URI", "ENDPOINT", "REF", "HEADER", "FIELD", "TTL", "EXPIRY",
+                    "EXPIRATION", "LENGTH", "ENABLED", "REGION", "TYPE", "FILE", "AUDIENCE",
+                    "ISSUER", "SCOPE", "SCOPES", "ALGORITHM", "FORMAT", "VERSION", "MODE",
+                    "LOCATION", "SOURCE", "PREFIX"}
 #: literal values that locate a secret, or are no credential (flags, numbers)
 _REFERENCE_VALUE = re2.compile(r"(?i)^(arn:|\{\{resolve:|/|ssm:|secretsmanager:|https?://|"
                                r"true$|false$|none$|null$|[0-9]+$)")
@@ -32,11 +37,13 @@ class LambdaEnvCredentials(_base.CfncheckRule):
     * an AWS access key id (``AKIA``/``ASIA`` followed by 16 characters) anywhere in a value,
       literal or inside ``Fn::Join``/``Fn::Sub``;
     * a private key (``-----BEGIN ... PRIVATE KEY-----``);
-    * a variable whose name says it holds a credential (``PASSWORD``, ``SECRET``, ``TOKEN``,
-      ``API_KEY``, ``PRIVATE_KEY``, ``ACCESS_KEY``...) set to a literal string, unless the name
-      says the value locates the credential instead (``DB_SECRET_ARN``,
-      ``API_KEY_SECRET_NAME``, ``TOKEN_PARAMETER_PATH``, ``..._ID``, ``..._URL``) or the value
-      does (an ARN, a ``{{resolve:...}}`` dynamic reference, an SSM path, a URL), or is a
+    * a variable whose name says it holds a credential (a word ``PASSWORD``, ``SECRET``,
+      ``TOKEN``, ``PWD``, or ``API_KEY``, ``PRIVATE_KEY``, ``ACCESS_KEY``, ``SIGNING_KEY``...; words
+      split at ``_``, ``-`` and camelCase: ``dbPassword``) set to a literal string, unless its
+      last word says the value names, locates or describes the credential (``DB_SECRET_ARN``,
+      ``API_KEY_SECRET_NAME``, ``TOKEN_PARAMETER_PATH``, ``..._ID``, ``..._URL``,
+      ``TOKEN_AUDIENCE``, ``TOKEN_TTL``) or the value does (an ARN, a ``{{resolve:...}}``
+      dynamic reference, an SSM path, a URL), or is a
       number or a flag (``TOKEN_TTL: "3600"``).
 
     A value built with ``Ref``/``Fn::GetAtt`` (a secret's ARN or name passed to the code) is
@@ -99,10 +106,38 @@ def _credential(name: str, value: object) -> str | None:
         return "an AWS access key id"
     if any(_PRIVATE_KEY.search(s) for s in strings):
         return "a private key"
-    if isinstance(value, str) and value.strip() and _SECRET_NAME.search(name) \
-            and not _REFERENCE_NAME.search(name) and not _REFERENCE_VALUE.search(value.strip()):
+    if isinstance(value, str) and value.strip() and _credential_name(name) \
+            and not _REFERENCE_VALUE.search(value.strip()):
         return "a literal value, and its name says it is a credential"
     return None
+
+
+def _credential_name(name: str) -> bool:
+    """The name's words (``DB_PASSWORD``, ``dbPassword``, ``api-key``) say it holds a credential
+    and its last word does not say it only names or describes one (``DB_SECRET_ARN``)."""
+    words = _words(name)
+    if not words or words[-1] in _REFERENCE_WORDS:
+        return False
+    return any(w in _SECRET_WORDS for w in words) or any(
+        pair in _SECRET_PAIRS for pair in zip(words, words[1:]))
+
+
+def _words(name: str) -> list[str]:
+    """Upper-case words of a variable name: split at non-alphanumerics and camelCase humps."""
+    words, cur = [], ""
+    for i, ch in enumerate(name[:256]):
+        if not ch.isalnum():
+            if cur:
+                words.append(cur)
+            cur = ""
+            continue
+        if cur and ch.isupper() and name[i - 1].islower():
+            words.append(cur)
+            cur = ""
+        cur += ch
+    if cur:
+        words.append(cur)
+    return [w.upper() for w in words]
 
 
 def _strings(value: object, depth: int = 0) -> Iterable[str]:

@@ -21,6 +21,7 @@ def test_clear_credentials_are_reported_without_their_value(tmp_path):
                                                  {"Ref": "AWS::Region"}]]}}),
         Pem=_fn({"SIGNING": "-----BEGIN RSA PRIVATE KEY-----\nMIIEow..."}),
         Named=_fn({"DB_PASSWORD": "hunter2-hunter2", "STRIPE_API_KEY": "sk_live_abc123"}),
+        Camel=_fn({"dbPassword": "hunter2-hunter2", "signing-key": "k3y"}),
     )
     found = run_rule(LambdaEnvCredentials, tpl, tmp_path)
     assert [(f.logical_id, f.key, f.severity) for f in found] == [
@@ -30,6 +31,8 @@ def test_clear_credentials_are_reported_without_their_value(tmp_path):
         ("Pem", "env:SIGNING", "error"),
         ("Named", "env:DB_PASSWORD", "error"),
         ("Named", "env:STRIPE_API_KEY", "error"),
+        ("Camel", "env:dbPassword", "error"),
+        ("Camel", "env:signing-key", "error"),
     ]
     assert found[0].message == ("AWS::Lambda::Function Keys environment variable "
                                 "AWS_ACCESS_KEY_ID holds an AWS access key id written into the "
@@ -53,6 +56,10 @@ def test_references_to_secrets_and_non_credentials_pass(tmp_path):
         "HANDLER": "handler.handlerverylongcustomhandlernameforservi",
         "TAGS": "git.commit.sha:55e7e7703f17c41f276caf8f1a1b744d674259f8",
         "EMPTY_SECRET": "",
+        "TOKEN_AUDIENCE": "orders-api",                      # describes the token
+        "TOKENIZER": "bert-base-uncased",                    # not the word TOKEN
+        "MAX_TOKENS": "1024",
+        "SECRETARY_EMAIL": "ops@example.com",
     }))
     assert run_rule(LambdaEnvCredentials, tpl, tmp_path) == []
 
