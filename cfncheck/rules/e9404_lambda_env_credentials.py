@@ -119,7 +119,7 @@ def _credential_name(name: str) -> bool:
     if not words or words[-1] in _REFERENCE_WORDS:
         return False
     return any(w in _SECRET_WORDS for w in words) or any(
-        pair in _SECRET_PAIRS for pair in zip(words, words[1:]))
+        pair in _SECRET_PAIRS for pair in zip(words, words[1:], strict=False))
 
 
 def _words(name: str) -> list[str]:
