@@ -87,3 +87,26 @@ def test_messages_state_the_facts():
     assert by["CC-IAM-002", "LonerDefaultPolicy7A66E423"] == (
         "AWS::IAM::Policy LonerDefaultPolicy7A66E423 attaches permissions to an IAM user "
         "directly: the policy is attached to Users")
+
+
+def test_a_users_inline_policy_is_one_finding(tmp_path):
+    """CC-IAM-002 (permissions through groups) supersedes CC-IAM-003 (no inline policies) on a
+    user: moving the permissions to a group fixes both (IAM users are rare in CDK apps, so a
+    hand-written template)."""
+    import json
+
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"Resources": {"Operator": {
+        "Type": "AWS::IAM::User", "Properties": {"Policies": [{
+            "PolicyName": "read", "PolicyDocument": {"Statement": [{
+                "Effect": "Allow", "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::b/*"}]}}]}}}}))
+    result = scan([path], Config(data={"packs": ["all"]}), stage="prod", jobs=1)
+    iam = sorted((f for f in result.findings if f.rule_id.startswith("CC-IAM")),
+                 key=lambda f: f.rule_id)
+    assert [(f.rule_id, f.logical_id) for f in iam] == [
+        ("CC-IAM-002", "Operator"), ("CC-IAM-004", "Operator")]
+    assert iam[0].message == (
+        "AWS::IAM::User Operator attaches permissions to an IAM user directly: the user has "
+        "inline Policies; also CC-IAM-003 (IAM identities use managed policies instead of "
+        "inline ones): it declares inline Policies")
