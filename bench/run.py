@@ -14,7 +14,13 @@ the same input:
 * ``cfn-lint <every template>`` (one process, default rules) when cfn-lint is installed;
 * ``checkov -d <cdk.out> --framework cloudformation --quiet`` when checkov is installed (looked
   for in ``--checkov``, /work/venv-peers/bin, then PATH);
-* the plain ``json.loads`` of the same templates (best of 5, in this process).
+* the plain ``json.loads`` of the same templates (best of 5, in this process);
+* first (unless ``--no-one-template``), the start-up case: ``cfncheck scan`` of one template of
+  the bundled sample with the default checks and with every pack, median of ``--repeat`` (at
+  least 5) runs after a run that warms the user cache (``--sizes ''`` measures only this).
+
+cfncheck's package is byte-compiled first, as an installed wheel is (pip compiles the peers'
+packages when it installs them); the runs themselves write no bytecode.
 
 Wall time is measured around each command. Peak memory is reported twice: the largest single
 process (``Maximum resident set size`` of GNU ``/usr/bin/time -v``, else ``ru_maxrss`` of the
@@ -31,6 +37,7 @@ fingerprints, and the full JSON findings in order), prints the time per resource
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -240,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cfn-lint", dest="cfn_lint", help="cfn-lint executable")
     parser.add_argument("--checkov", help="checkov executable")
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--no-one-template", action="store_true",
+                        help="skip the one-template start-up measurement")
     args = parser.parse_args(argv)
 
     cfncheck = cfncheck_cmd()
@@ -253,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
                       'packs: [all]\nrules:\n  only: ["*"]\n')
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     env.pop("CFNCHECK_DEBUG", None)
+    # Bytecode as an installed wheel has it (pip compiles every package it installs, the peers'
+    # included): an editable install under PYTHONDONTWRITEBYTECODE would recompile cfncheck's
+    # own modules on every run and time the compiler.
+    compileall.compile_dir(str(Path(cfncheck_pkg())), quiet=1)
 
     machine = (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
                f"Python {platform.python_version()}")
@@ -275,8 +288,11 @@ def main(argv: list[str] | None = None) -> int:
                   "python3 -m venv /work/venv-peers && /work/venv-peers/bin/pip install "
                   "checkov): skipped", flush=True)
 
+    if not args.no_one_template:
+        one_template(cfncheck, config, env, max(5, args.repeat))
+
     rows = []
-    for size in args.sizes.split(","):
+    for size in (args.sizes.split(",") if args.sizes else []):
         stacks, functions = (int(x) for x in size.lower().split("x"))
         name = f"s{stacks}x{functions}"
         cdk_out = args.out / name / "cdk.out"
@@ -334,8 +350,38 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cfncheck / json.loads: {main_run.wall / parse:.1f} x", flush=True)
         rows.append((name, len(files), n_res, mb, parse, results, len(outs[1][0])))
 
-    _print_table(rows, args, versions, machine)
+    if rows:
+        _print_table(rows, args, versions, machine)
     return 0
+
+
+#: the one-template scan of a pre-commit hook or the CDK plugin on a small app
+ONE_TEMPLATE = HERE.parent / "sample_templates" / "serverless-defective" / "cdk.out" / \
+    "assembly-Dev" / "DevApi52A53550.template.json"
+
+
+def one_template(cfncheck: list[str], config: Path, env: dict, repeat: int) -> None:
+    """Wall time of ``cfncheck scan <one template> -f json -o /dev/null``: the default
+    (recommended) checks and every pack, median of ``repeat`` runs after one run that warms
+    the user cache."""
+    n_res = len(json.loads(ONE_TEMPLATE.read_bytes()).get("Resources") or {})
+    print(f"\n## one template: {ONE_TEMPLATE.relative_to(HERE.parent)} ({n_res} resources)",
+          flush=True)
+    base = cfncheck + ["scan", str(ONE_TEMPLATE), "-f", "json", "-o", os.devnull]
+    for label, cmd in (("cfncheck (recommended)", base),
+                       ("cfncheck (every pack)", base + ["--config", str(config)])):
+        measure(cmd, label, "one template", env)  # warms the user cache
+        runs = [measure(cmd, label, "one template", env) for _ in range(repeat)]
+        wall = statistics.median(r.wall for r in runs)
+        print(f"{label:24} {wall:6.3f} s median (runs: "
+              f"{', '.join(f'{r.wall:.3f}' for r in runs)}), peak RSS "
+              f"{max(r.rss_mb for r in runs):.0f} MB", flush=True)
+
+
+def cfncheck_pkg() -> str:
+    import cfncheck
+
+    return str(Path(cfncheck.__file__).parent)
 
 
 def _print_run(r: Run, n_res: int, runs: list[Run] | None = None) -> None:

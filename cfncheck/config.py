@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -211,10 +212,7 @@ def load_config(path: str | Path | None) -> Config:
 
 
 def validate_config(data, name: str, node=None, text: str = "") -> None:
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(config_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = _schema_errors(data)
     if errors:
         e = errors[0]
         path = list(e.absolute_path)
@@ -248,6 +246,32 @@ def validate_config(data, name: str, node=None, text: str = "") -> None:
             raise InputError(f"invalid config at suppressions/{i}/expires: "
                              f"'{escape(expires)}' is not a date (YYYY-MM-DD)", name, line,
                              kind="config") from None
+
+
+def _schema_errors(data) -> list:
+    """The config's JSON Schema errors, first by path. A config that passed before is not
+    validated again: the user cache (:mod:`cfncheck.cache`) remembers the digest of its
+    canonical JSON and of the schema, which keeps jsonschema off a pre-commit hook's path."""
+    from . import cache as user_cache
+
+    schema_text = resources.files("cfncheck.schemas").joinpath("config.schema.json") \
+        .read_bytes()
+    try:
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        clean = json.loads(canonical) == data  # YAML dates and the like: always validated
+    except (TypeError, ValueError):
+        canonical, clean = "", False
+    k = user_cache.key("config", hashlib.sha256(canonical.encode("utf-8", "surrogatepass"))
+                       .hexdigest(), hashlib.sha256(schema_text).hexdigest()) if clean else None
+    if k is not None and user_cache.load("config-valid", k, lambda v: v is True):
+        return []
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(schema_text))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if not errors and k is not None:
+        user_cache.store("config-valid", k, True)
+    return errors
 
 
 def did_you_mean(word: str, candidates) -> str:

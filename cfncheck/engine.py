@@ -8,6 +8,7 @@ findings with locations, applies suppressions and returns a :class:`ScanResult`.
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 from dataclasses import dataclass, field
@@ -250,9 +251,14 @@ def unique_paths(paths) -> list:
 def display_path(path: Path | str) -> str:
     """A path as shown to the user: relative to the current folder when inside it, else
     absolute (never ``../..``, which depends on where the command ran from)."""
+    return _display_path(str(path), os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_path(path: str, cwd: str) -> str:  # one per template, asked once per finding
     path = Path(path)
     try:
         absolute = Path(os.path.abspath(path))
-        return str(absolute.relative_to(Path.cwd()))
+        return str(absolute.relative_to(cwd))
     except (ValueError, OSError):
         return str(absolute) if "absolute" in locals() else str(path)

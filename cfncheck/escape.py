@@ -40,12 +40,16 @@ def _escape(m: re.Match) -> str:
 def printable(text) -> str:
     """One physical line without control characters: unsafe characters become escapes."""
     text = text if isinstance(text, str) else str(text)
+    if text.isascii() and text.isprintable():  # the common case: nothing to escape
+        return text
     return _STRICT.sub(_escape, text)
 
 
 def printable_prose(text) -> str:
     """Like :func:`printable` but keeps ``\\n``, ``\\r`` and ``\\t`` (the writer joins lines)."""
     text = text if isinstance(text, str) else str(text)
+    if text.isascii() and text.isprintable():
+        return text
     return _PROSE.sub(_escape, text)
 
 
@@ -58,6 +62,8 @@ def no_surrogates(text) -> str:
     """Lone surrogates replaced by U+FFFD (for JSON and SARIF, which escape controls themselves
     but must stay valid UTF-8)."""
     text = text if isinstance(text, str) else str(text)
+    if text.isascii():
+        return text
     return _SURROGATE.sub("\ufffd", text)
 
 

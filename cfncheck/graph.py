@@ -28,13 +28,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-import re2
-
+from . import fn_sub
 from .assembly import Stack
 
 PSEUDO_PREFIX = "AWS::"
-#: ``${Name}`` in Fn::Sub (RE2: linear time; Python's re is quadratic on many unclosed ``${``)
-_SUB_VAR = re2.compile(r"\$\{([^!}][^}]*)\}")
 #: properties that carry a resource's physical name, by resource type
 NAME_PROPERTIES = {
     "AWS::Lambda::Function": "FunctionName",
@@ -243,8 +240,7 @@ class Graph:
                     yield from self._edges_in_value(src, item, p + ("Fn::Sub", 1, k), stack)
         if not isinstance(text, str):
             return
-        for name in _SUB_VAR.findall(str(text)):  # plain str: RE2 rebuilds str subclasses
-            name = name.strip()
+        for name in fn_sub.references(text):
             if name in variables:
                 continue
             lid, _, attr = name.partition(".")
@@ -431,7 +427,8 @@ def dashboard_body_text(body: object, placeholder: str = "__REF__") -> str:
             return sep.join(dashboard_body_text(i, placeholder) for i in items)
         if fn == "Fn::Sub":
             text = arg[0] if isinstance(arg, list) and arg else arg
-            return _SUB_VAR.sub(placeholder, str(text)) if isinstance(text, str) else ""
+            return fn_sub.render(text, lambda _name: placeholder) if isinstance(text, str) \
+                else ""
     return placeholder
 
 

@@ -30,12 +30,12 @@ from typing import Iterator
 
 import re2
 
+from . import fn_sub
+
 WRITE_LEVELS = ("Write", "Permissions management", "Tagging")
 PERMISSIONS = "Permissions management"
 _PSEUDO = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
 _UNKNOWN = "${?}"
-#: ``${...}`` placeholders; RE2 (linear): Python's re is quadratic on ``${${${...`` unclosed
-_SUB_VAR = re2.compile(r"\$\{([^}]*)\}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,6 +89,18 @@ class _ServiceIndex(dict):
 
     def get(self, prefix, default=None):
         return self[prefix] if prefix in self else default
+
+    def names(self, prefix) -> list[str]:
+        """The service's action names in lower case (no :class:`ActionInfo` built)."""
+        if prefix not in self:
+            return []
+        built = super().__getitem__(prefix)
+        if built is not None:
+            return list(built)
+        try:
+            return [str(name).lower() for name in self._compact[prefix][1]]
+        except (TypeError, IndexError, KeyError):
+            return list(self[prefix])  # malformed: __getitem__ rebuilds the table
 
     def values(self):
         return [self[p] for p in self]
@@ -165,8 +177,7 @@ def expand(pattern: str) -> tuple[ActionInfo, ...]:
     if pattern == "*":
         return tuple(a for svc in db.values() for a in svc.values())
     service, _, _ = pattern.lower().partition(":")
-    per_service, everything = _action_names()
-    text = everything if is_pattern(service) else per_service.get(service, "")
+    text = _every_action_name() if is_pattern(service) else _action_names(service)
     rx = _glob(pattern.lower(), lines=True)
     if rx is None or not text:
         return ()
@@ -179,12 +190,17 @@ def expand(pattern: str) -> tuple[ActionInfo, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1024)  # one per service prefix asked about
+def _action_names(service: str) -> str:
+    """"service:a\nservice:b..." in lower case for one service prefix ("" when unknown): read
+    from the compact table, without building the service's :class:`ActionInfo` objects."""
+    return "\n".join(f"{service}:{name}" for name in action_db().names(service))
+
+
 @lru_cache(maxsize=1)
-def _action_names() -> tuple[dict[str, str], str]:
-    """("service" -> "service:a\nservice:b...", every service's lines) in lower case."""
-    per_service = {svc: "\n".join(f"{svc}:{name}" for name in actions)
-                   for svc, actions in action_db().items()}
-    return per_service, "\n".join(per_service.values())
+def _every_action_name() -> str:
+    """The lines of every service (for a pattern whose service part is itself a pattern)."""
+    return "\n".join(_action_names(svc) for svc in action_db())
 
 
 #: longer than any IAM action or policy name: a pattern with more fixed characters matches none
@@ -320,7 +336,7 @@ def _sub(arg: object, limit: int) -> list[str]:
     results = [""]
     pos = 0
     template = str(template)  # RE2 rebuilds str subclasses (cfn-lint's nodes) and fails
-    for m in _SUB_VAR.finditer(template):
+    for m in fn_sub.placeholders(template):
         lit = template[pos:m.start()]
         name = m.group(1)
         if name.startswith("!"):
@@ -337,13 +353,12 @@ def _sub(arg: object, limit: int) -> list[str]:
     return [r + tail for r in results]
 
 
-_PLACEHOLDER = _SUB_VAR
-
-
 def arn_fields(pattern: str) -> list[str] | None:
     """The six fields of an ARN pattern (``${AWS::Region}`` placeholders kept whole, with
     their ``::`` turned into ``__``), or None if it is not an ARN."""
-    masked = _PLACEHOLDER.sub(lambda m: m.group(0).replace(":", "_"), str(pattern))
+    pattern = str(pattern)
+    masked = (fn_sub.PLACEHOLDER.sub(lambda m: m.group(0).replace(":", "_"), pattern)
+              if "${" in pattern else pattern)  # the regex call costs more than the split
     parts = masked.split(":", 5)
     return parts if len(parts) == 6 and parts[0] == "arn" else None
 

@@ -94,3 +94,36 @@ def test_cfn_lint_still_finds_the_rule_pack():
     w9101 = next(r for r in rules if r.id == "W9101")
     assert type(w9101).__name__ == "WildcardActions"
     assert callable(w9101.match) and w9101.config is not None
+
+
+CONFIG_PROBE = """
+import sys, json
+from cfncheck.config import load_config
+try:
+    load_config(sys.argv[1])
+    outcome = "ok"
+except Exception as e:  # an InputError: the message is what the test compares
+    outcome = str(e)
+print(json.dumps({"outcome": outcome, "jsonschema": "jsonschema" in sys.modules}))
+"""
+
+
+def config_probe(cache_dir, config) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "CFNCHECK_NO_CACHE"}
+    env["CFNCHECK_CACHE_DIR"] = str(cache_dir)
+    out = subprocess.run([sys.executable, "-c", CONFIG_PROBE, str(config)], env=env,
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def test_a_config_that_passed_is_not_validated_again_and_a_changed_one_is(tmp_path):
+    config = tmp_path / "cfncheck.yaml"
+    config.write_text("packs: [all]\nfail_on: error\n")
+    cache_dir = tmp_path / "cache"
+    assert config_probe(cache_dir, config) == {"outcome": "ok", "jsonschema": True}
+    assert config_probe(cache_dir, config) == {"outcome": "ok", "jsonschema": False}
+    config.write_text("packs: [all]\nfail_on: sometimes\n")  # new content: validated, refused
+    bad = config_probe(cache_dir, config)
+    assert bad["jsonschema"] is True
+    assert bad["outcome"].startswith(f"{config}:2: invalid config at fail_on: 'sometimes' is "
+                                     "not one of"), bad

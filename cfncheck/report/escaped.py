@@ -39,13 +39,12 @@ def escape_value(value, escape: Callable[[str], str], prose: Callable[[str], str
         items = [escape_value(v, escape, prose, field) for v in value]
         return items if isinstance(value, list) else tuple(items)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name for f in dataclasses.fields(value)}
-        changes = {f.name: escape_value(getattr(value, f.name), escape, prose, f.name)
-                   for f in dataclasses.fields(value) if f.init}
-        copy = dataclasses.replace(value, **changes)
-        for name, v in vars(value).items():  # attributes set outside the fields, too
-            if name not in fields:
-                setattr(copy, name, escape_value(v, escape, prose, name))
+        # every attribute, fields and attributes set outside them alike; the copy is made
+        # without calling __init__ (a Finding would recompute its fingerprint from the
+        # escaped fields)
+        copy = object.__new__(type(value))
+        copy.__dict__.update({name: escape_value(v, escape, prose, name)
+                              for name, v in vars(value).items()})
         return copy
     return value
 
@@ -107,7 +106,6 @@ class EscapedResult:
         self.raw_finding: dict[int, object] = {}
         for f in result.findings:
             safe = escape_value(f, escape, prose)
-            safe.fingerprint = f.fingerprint
             self.findings.append(safe)
             self.raw_finding[id(safe)] = f
         self.errors = [_EscapedError(e, escape) for e in result.errors]
