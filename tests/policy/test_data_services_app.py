@@ -1,5 +1,5 @@
 """Real CDK output (tests/fixtures/data_services_app, see its app.py): public canned ACLs
-(CC-S3-004), S3 origins of CloudFront (CC-CF-005), server access logging (CC-S3-005, opt-in),
+(CC-S3-004), S3 origins of CloudFront (CC-CF-011), server access logging (CC-S3-005, opt-in),
 RDS minor version upgrades (CC-RDS-010) and parameter-group TLS (CC-RDS-011) as aws-cdk-lib
 synthesizes them."""
 
@@ -12,7 +12,7 @@ from cfncheck.config import Config
 from cfncheck.engine import collect_checks, scan
 
 APP = Path(__file__).resolve().parents[1] / "fixtures" / "data_services_app" / "cdk.out"
-RULES = ("CC-S3-004", "CC-S3-005", "CC-CF-005", "CC-RDS-010", "CC-RDS-011")
+RULES = ("CC-S3-004", "CC-S3-005", "CC-CF-011", "CC-RDS-010", "CC-RDS-011")
 
 
 @cache
@@ -29,7 +29,7 @@ def shape(f) -> tuple:
 def test_exact_findings_of_the_default_pack():
     assert sorted(shape(f) for f in findings()) == [
         # OAC (Cdn), OAI (LegacyCdn) and the website origin pass; with_bucket_defaults does not
-        ("CC-CF-005", "warning", "Storage", "OpenCdn7803097B"),
+        ("CC-CF-011", "warning", "Storage", "OpenCdn7803097B"),
         # RDS's default (true) is info; an explicit false is a warning
         ("CC-RDS-010", "info", "Database", "EngineDefault4F87CDD4"),
         ("CC-RDS-010", "info", "Database", "ForcedCF392AFB"),
@@ -61,7 +61,7 @@ def test_messages_state_why_the_acl_is_public_or_refused():
         "ignore public ACLs")
     assert "ObjectOwnership BucketOwnerEnforced, the default since April 2023" in by[
         "CC-S3-004", "RefusedAcl4D506B61"].message
-    assert by["CC-CF-005", "OpenCdn7803097B"].message == (
+    assert by["CC-CF-011", "OpenCdn7803097B"].message == (
         "Distribution OpenCdn7803097B reads an S3 bucket without signing its requests: an S3 "
         "origin has neither OriginAccessControlId nor an OriginAccessIdentity (CloudFront "
         "reads the bucket anonymously)")
