@@ -65,3 +65,18 @@ def test_messages_state_why_the_acl_is_public_or_refused():
         "Distribution OpenCdn7803097B reads an S3 bucket without signing its requests: an S3 "
         "origin has neither OriginAccessControlId nor an OriginAccessIdentity (CloudFront "
         "reads the bucket anonymously)")
+
+
+def test_rds_messages_name_the_parameter_and_the_default():
+    by = {(f.rule_id, f.logical_id): f for f in findings()}
+    assert by["CC-RDS-011", "Optional99D167FD"].message == (
+        "DB instance Optional99D167FD accepts connections without TLS: its parameter group "
+        "(PostgreSQL or SQL Server) does not set rds.force_ssl to 1 (the engine default is 0 "
+        "before PostgreSQL 15 and on SQL Server)")
+    assert by["CC-RDS-011", "EngineDefault4F87CDD4"].message == (
+        "DB instance EngineDefault4F87CDD4's parameter group does not set rds.force_ssl; the "
+        "engine default of PostgreSQL 15 and later (1) requires TLS: declare it so the intent "
+        "is visible")
+    assert by["CC-RDS-010", "PinnedA72699A1"].message == (
+        "DB instance PinnedA72699A1 does not receive minor version upgrades: "
+        "AutoMinorVersionUpgrade is false (security fixes in minor versions are not applied)")
