@@ -214,8 +214,9 @@ def guard_cases(root: Path, cmap: dict, meta: dict | None = None) -> list[Case]:
         for c in exp.get("cases") or []:
             rel = f"{rel_dir}/{c['file']}"
             label = c["expected"]
+            # UNKNOWN: the upstream test and the engine disagree (no peer verdict)
             case = Case("guard", exp["rule"], "", rel, rel, None, label,
-                        "FAIL" if label == "FAIL" else "PASS")
+                        None if label == "UNKNOWN" else "FAIL" if label == "FAIL" else "PASS")
             if c.get("skip_reason") == "suppressed-by-metadata":
                 case.quality = "suppressed-by-metadata"
             q = c.get("input_quality", "ok")

@@ -196,6 +196,17 @@ def test_harness_scores_per_resource_and_lists_input_errors(tmp_path, capsys):
     assert "| S3 | 4 | 2 | 0 | 100.0% |" in out
 
 
+def test_harness_does_not_score_a_guard_case_labelled_unknown(tmp_path):
+    """UNKNOWN: the upstream test and the guard engine disagree; no peer verdict to score."""
+    root = tiny_oracle(tmp_path, "FAILED")
+    exp_file = root / "guard" / "S3_BUCKET_VERSIONING_ENABLED" / "expected.json"
+    exp = json.loads(exp_file.read_text())
+    exp["cases"][1]["expected"] = "UNKNOWN"
+    exp_file.write_text(json.dumps(exp))
+    (case,) = [c for c in conformance.guard_cases(root, {}) if c.file.endswith("case_2.yaml")]
+    assert (case.label, case.expected) == ("UNKNOWN", None)
+
+
 def test_harness_fails_below_the_threshold_and_names_the_disagreement(tmp_path, capsys):
     root = tiny_oracle(tmp_path, "PASSED")  # the peer says the open bucket is fine
     code = conformance.main([str(root), "--map", str(tmp_path / "map.yaml")])

@@ -54,11 +54,14 @@ def test_framework_packs_hold_the_checks_that_serve_their_controls():
     # EC2, VPC, Elastic Load Balancing, ACM
     network = {"CC-EC2-012", "CC-VPC-006", "CC-ELB-001", "CC-ELB-002", "CC-ELB-006",
                "CC-ACM-002"}
+    # opt-in checks join the framework packs through their controls
+    data = {"CC-S3-004", "CC-S3-005", "CC-RDS-008", "CC-RDS-009", "CC-RDS-010", "CC-EFS-002",
+            "CC-TRAIL-005", "CC-REDSHIFT-007", "CC-OS-008", "CC-OS-009"}
     # API Gateway, CloudFront, IAM users, Lambda, ECS host mode (opt-in checks included)
     app = {"CC-APIGW-010", "CC-APIGW-011", "CC-APIGW-012", "CC-CF-005", "CC-CF-006",
            "CC-CF-007", "CC-CF-008", "CC-CF-009", "CC-CF-010", "CC-IAM-002", "CC-LAMBDA-007",
            "CC-ECS-004"}
-    assert fsbp == serverless | network | app
+    assert fsbp == serverless | network | data | app
     nist = ids(collect_checks(Config(), packs=["nist-800-53-rev5"]))
     assert {"CC-S3-001", "CC-S3-002", "CC-LOGS-001", "CC-LOGS-002", "CC-DDB-001",
             "W9101", "E9105"} <= nist
