@@ -300,6 +300,8 @@ import cfncheck.output_files as of
 real = os.fdopen
 def slow(fd, *a, **k):
     fh = real(fd, *a, **k)
+    if ".r.json." not in os.readlink(f"/proc/self/fd/{fd}"):
+        return fh  # the user cache writing its entries (a cold cache), not the report
     print("writing", flush=True)
     time.sleep(60)
     return fh
