@@ -159,11 +159,26 @@ def _element(fqn: str, cid: str, stack_child: bool) -> str:
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, list[Entry]]:
-    """The catalogue (see :func:`index`), loaded once from the package data."""
-    import yaml
+    """The catalogue (see :func:`index`), loaded once from the package data; its parsed form
+    is kept in the user cache by content, so a warm scan does not import PyYAML."""
+    import hashlib
+
+    from . import cache as user_cache
 
     text = resources.files("cfncheck.data").joinpath("generated_iam.yaml").read_text()
-    return index(yaml.safe_load(text) or {})
+    k = user_cache.key("generated-iam", hashlib.sha256(text.encode()).hexdigest())
+    data = user_cache.load("generated-iam", k, lambda v: isinstance(v, dict))
+    if data is None:
+        import yaml
+
+        data = yaml.safe_load(text) or {}
+        user_cache.store("generated-iam", k, data)
+    try:
+        return index(data)
+    except (KeyError, TypeError, AttributeError):  # a corrupt cache entry: the file itself
+        import yaml
+
+        return index(yaml.safe_load(text) or {})
 
 
 def index(data: dict) -> dict[str, list[Entry]]:

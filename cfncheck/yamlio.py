@@ -8,10 +8,12 @@ refused (YAML would silently keep the last), and every error names the file and 
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 from .errors import InputError
 
@@ -20,15 +22,20 @@ MAX_DEPTH = 100
 MAX_BYTES = 5 * 1024 * 1024
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+@cache
+def _loader_class():
+    """The safe loader, without YAML 1.1's dates (unquoted 2012-10-17 stays a string in our
+    files). PyYAML is imported on first use: a warm one-template scan reads no YAML."""
+    import yaml
 
+    class _Loader(yaml.SafeLoader):
+        pass
 
-# YAML 1.1 turns unquoted 2012-10-17 into a date; in our files it is a string.
-_Loader.yaml_implicit_resolvers = {
-    k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    _Loader.yaml_implicit_resolvers = {
+        k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return _Loader
 
 
 def load_yaml_file(path: str | Path) -> tuple[Any, yaml.Node | None]:
@@ -46,8 +53,10 @@ def load_yaml_file(path: str | Path) -> tuple[Any, yaml.Node | None]:
 
 
 def load_yaml_text(text: str, name: str) -> tuple[Any, yaml.Node | None]:
+    import yaml
+
     try:
-        loader = _Loader(text)
+        loader = _loader_class()(text)
         try:
             node = loader.get_single_node()
             if node is None:
@@ -73,6 +82,8 @@ def load_yaml_text(text: str, name: str) -> tuple[Any, yaml.Node | None]:
 
 
 def _guard(root: yaml.Node, name: str) -> None:
+    import yaml
+
     """Bound the alias-expanded size and the depth before constructing anything."""
     memo: dict[int, int] = {}
 
@@ -124,6 +135,8 @@ def line_of(node: yaml.Node | None, path) -> int | None:
     """1-based line of the node at ``path`` (keys and indexes) under ``node``; deepest found."""
     if node is None:
         return None
+    import yaml
+
     line = node.start_mark.line + 1
     for part in path:
         nxt = None
