@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from cfncheck import cache
 
@@ -127,3 +128,37 @@ def test_a_config_that_passed_is_not_validated_again_and_a_changed_one_is(tmp_pa
     assert bad["jsonschema"] is True
     assert bad["outcome"].startswith(f"{config}:2: invalid config at fail_on: 'sometimes' is "
                                      "not one of"), bad
+
+
+SET_PROBE = """
+import sys, json
+from cfncheck.policy.loader import load_policies
+print(json.dumps([c.info.title for c in load_policies([sys.argv[1]])]))
+"""
+
+
+def test_a_policy_folder_is_read_from_one_cache_entry_until_a_file_changes(tmp_path):
+    folder = tmp_path / "policies" / "sns"
+    folder.mkdir(parents=True)
+    source = Path(__file__).parent.parent / "policies" / "sns" / "encryption.yaml"
+    policy = folder / "encryption.yaml"
+    policy.write_text(source.read_text().replace("id: CC-SNS-001", "id: ACME-SNS-001"))
+    env = {k: v for k, v in os.environ.items() if k != "CFNCHECK_NO_CACHE"}
+    env["CFNCHECK_CACHE_DIR"] = str(tmp_path / "cache")
+
+    def titles():
+        return json.loads(subprocess.run([sys.executable, "-c", SET_PROBE, str(folder.parent)],
+                                         env=env, check=True, capture_output=True,
+                                         text=True).stdout)
+
+    first = titles()
+    assert [p.name.split("-")[1] for p in (tmp_path / "cache").glob("policy-set-*")] == ["set"]
+    assert titles() == first
+    text = policy.read_text()
+    title = text.split("title: ", 1)[1].split("\n", 1)[0]
+    policy.write_text(text.replace(f"title: {title}", "title: SNS topics are encrypted (ACME)"))
+    assert titles() == ["SNS topics are encrypted (ACME)"]
+    os.utime(policy, ns=(1, 1))
+    # the same size as before, a new modification time: a new key, read from the file
+    policy.write_text(text.replace(f"title: {title}", "title: SNS topics are encrypted (ACMX)"))
+    assert titles() == ["SNS topics are encrypted (ACMX)"]

@@ -158,6 +158,39 @@ def load_policy_file(path: str | Path) -> PolicyCheck:
                         (st.st_size, st.st_mtime_ns) if st else None, str(p))
 
 
+def _load_folder(files: list[Path]) -> list[PolicyCheck]:
+    """The policies of one folder. The validated data of every file is also kept as one user
+    cache entry keyed by the files' names, sizes and modification times, so a warm scan reads
+    one file instead of two per policy (a changed, added or removed file is a new key; the
+    per-file entries, keyed by content, still decide when the set entry is missing)."""
+    from .. import cache as user_cache
+
+    try:
+        stamps = [(str(f), *_stat_key(f)) for f in files]
+    except OSError:
+        stamps = None
+    k = user_cache.key("policy-set", json.dumps(stamps), _schema_digest()) if stamps else None
+    data = user_cache.load("policy-set", k, lambda v: isinstance(v, list)
+                           and len(v) == len(files)) if k else None
+    if data is not None:
+        try:
+            return [compile_policy(d, str(f), None, validated=True)
+                    for d, f in zip(data, files, strict=True)]
+        except Exception:  # noqa: BLE001 - a corrupt entry: read the files themselves below
+            pass
+    checks = [load_policy_file(f) for f in files]
+    if k is not None:
+        raw = [c.spec for c in checks]
+        if all(isinstance(d, dict) and _json_clean(d) for d in raw):
+            user_cache.store("policy-set", k, raw)
+    return checks
+
+
+def _stat_key(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
 @cache
 def _load_cached(resolved: str, _stamp, shown: str) -> PolicyCheck:
     from .. import cache as user_cache
@@ -332,7 +365,7 @@ def load_policies(paths) -> list[PolicyCheck]:
             continue
         seen.add(key)
         if p.is_dir():
-            out.extend(load_policy_file(f) for f in policy_files(p))
+            out.extend(_load_folder(policy_files(p)))
         elif p.is_file():
             out.append(load_policy_file(p))
         else:
