@@ -17,7 +17,9 @@ the same input:
 * the plain ``json.loads`` of the same templates (best of 5, in this process);
 * first (unless ``--no-one-template``), the start-up case: ``cfncheck scan`` of one template of
   the bundled sample with the default checks and with every pack, median of ``--repeat`` (at
-  least 5) runs after a run that warms the user cache (``--sizes ''`` measures only this).
+  least 5) runs after a run that warms the user cache (``--sizes ''`` measures only this),
+  wall time and CPU time (user + system, from GNU time: steadier than wall time on a shared
+  machine).
 
 cfncheck's package is byte-compiled first, as an installed wheel is (pip compiles the peers'
 packages when it installs them); the runs themselves write no bytecode.
@@ -70,6 +72,7 @@ class Run:
     rss_mb: float  # largest single process
     tree_mb: float  # peak summed PSS of the process tree
     exit_code: int
+    cpu: float = 0.0  # user + system CPU seconds of the command and its children (GNU time)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,9 +156,12 @@ def measure(cmd: list[str], tool: str, size: str, env: dict | None = None,
     text = err.decode(errors="replace")
     code = proc.returncode
     rss_kb = 0
+    cpu = 0.0
     if use_time:
         m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
         rss_kb = int(m.group(1)) if m else 0
+        cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)",
+                                                 text))
         m = re.search(r"Exit status: (\d+)", text)
         code = int(m.group(1)) if m else code
         m = re.search(r"Command terminated by signal (\d+)", text)
@@ -168,7 +174,7 @@ def measure(cmd: list[str], tool: str, size: str, env: dict | None = None,
         raise SystemExit(f"bench: {tool} exited {code} on {size}:\n{tail}")
     # not sampled, or a run shorter than one sample: the largest process
     tree_kb = (sampler.peak_kb if sampler is not None else 0) or rss_kb
-    return Run(tool, size, wall, rss_kb / 1024, tree_kb / 1024, code)
+    return Run(tool, size, wall, rss_kb / 1024, tree_kb / 1024, code, cpu)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,8 +388,9 @@ def one_template(cfncheck: list[str], config: Path, env: dict, repeat: int) -> N
         measure(cmd, label, "one template", env)  # warms the user cache
         runs = [measure(cmd, label, "one template", env) for _ in range(repeat)]
         wall = statistics.median(r.wall for r in runs)
+        cpu = statistics.median(r.cpu for r in runs)
         print(f"{label:24} {wall:6.3f} s median (runs: "
-              f"{', '.join(f'{r.wall:.3f}' for r in runs)}), peak RSS "
+              f"{', '.join(f'{r.wall:.3f}' for r in runs)}), CPU {cpu:.3f} s median, peak RSS "
               f"{max(r.rss_mb for r in runs):.0f} MB", flush=True)
 
 

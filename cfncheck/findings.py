@@ -82,12 +82,13 @@ class Finding:
     def to_dict(self) -> dict:
         """The JSON form (docs/json-output.md): every field in declaration order, ``path`` as
         a list, ``suppressed`` as a bool plus ``suppression`` (written out by hand: the generic
-        ``dataclasses.asdict`` deep-copies every value and was a tenth of a large scan)."""
+        ``dataclasses.asdict`` deep-copies every value and was a tenth of a large scan). The
+        ``related`` and ``covers`` entries are the finding's own dicts: do not modify them."""
         d = {name: getattr(self, name) for name in _FINDING_FIELDS}
         d["path"] = list(self.path)
         d["source_location"] = dict(self.source_location) if self.source_location else None
-        d["related"] = [dict(r) for r in self.related]
-        d["covers"] = [dict(c) for c in self.covers]
+        d["related"] = list(self.related)  # entries shared, not copied: a group can list
+        d["covers"] = list(self.covers)  # thousands of members, and writers only read them
         sup = self.suppressed
         d["suppressed"] = bool(sup)
         d["suppression"] = ({"source": sup.source, "reason": sup.reason, "expires": sup.expires}

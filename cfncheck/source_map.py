@@ -74,7 +74,14 @@ def source_location(stack, construct_path: str | None, repo_root=None,
 
 def find_app_dir(stack) -> Path | None:
     """The nearest folder holding ``cdk.json`` above the stack's assembly or template
-    (remembered per starting folders: a report asks once per finding)."""
+    (remembered per stack, and per starting folders: a report asks once per finding)."""
+    memo = getattr(stack, "memo", None)
+    if callable(memo):
+        return memo("source_map.app_dir", _find_app_dir)
+    return _find_app_dir(stack)
+
+
+def _find_app_dir(stack) -> Path | None:
     starts = [getattr(stack, "root", None), getattr(stack, "assembly_dir", None)]
     template = getattr(stack, "template", None)
     if template is not None and getattr(template, "path", None) is not None:
@@ -100,6 +107,8 @@ def clear_cache() -> None:
     """Forget parsed app folders (for long-running processes whose sources change)."""
     _CACHE.clear()
     _APP_DIRS.clear()
+    _FRAME_FILES.clear()
+    _USER_FRAMES.clear()
 
 
 def app_index(app_dir: Path) -> "_AppIndex":
@@ -130,7 +139,19 @@ def _from_traces(stack, cp: str, app: Path | None) -> tuple[Path, int, str] | No
     return None
 
 
+_USER_FRAMES: dict[tuple, tuple[Path, int] | None] = {}
+
+
 def _user_frame(trace, app: Path | None) -> tuple[Path, int] | None:
+    """The first frame of the app's own code in a creation trace (remembered per trace: the
+    constructs of one L2 share their trace, and a report asks once per finding)."""
+    key = (tuple(trace) if isinstance(trace, list) else str(trace), app)
+    if key not in _USER_FRAMES:
+        _USER_FRAMES[key] = _first_user_frame(trace, app)
+    return _USER_FRAMES[key]
+
+
+def _first_user_frame(trace, app: Path | None) -> tuple[Path, int] | None:
     for frame in trace if isinstance(trace, list) else str(trace).splitlines():
         frame = str(frame).strip()
         if not frame or any(s in frame for s in _NOT_USER):
@@ -141,12 +162,25 @@ def _user_frame(trace, app: Path | None) -> tuple[Path, int] | None:
         name = m.group(1)
         if name.startswith("file://"):
             name = name[len("file://"):]
+        p = _frame_file(name, app)
+        if p is not None:
+            return p, int(m.group(2))
+    return None
+
+
+_FRAME_FILES: dict[tuple[str, Path | None], Path | None] = {}
+
+
+def _frame_file(name: str, app: Path | None) -> Path | None:
+    """The existing file a frame names (relative names: inside the app folder), resolved;
+    remembered, since the frames of one app name the same few files thousands of times."""
+    key = (name, app)
+    if key not in _FRAME_FILES:
         p = Path(name)
         if not p.is_absolute() and app is not None:
             p = app / p
-        if p.is_file():
-            return p.resolve(), int(m.group(2))
-    return None
+        _FRAME_FILES[key] = p.resolve() if p.is_file() else None
+    return _FRAME_FILES[key]
 
 
 # ---------------------------------------------------------------------------------------------
