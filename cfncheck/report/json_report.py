@@ -8,7 +8,8 @@ A finding's ``source_location`` is the CDK app line that created its construct, 
 :mod:`cfncheck.source_map` finds it (the same place SARIF and the annotations point at).
 
 Strings keep their content (JSON escapes control characters itself); lone surrogates, which no
-UTF-8 document can hold, become U+FFFD (:data:`ESCAPE`).
+UTF-8 document can hold, become U+FFFD (:data:`ESCAPE`). The document is indented, each
+finding on one line.
 """
 
 from __future__ import annotations
@@ -94,4 +95,19 @@ def summary(result, options) -> dict:
 
 
 def render(result, options) -> str:
-    return json.dumps(to_data(result, options), indent=2, sort_keys=False) + "\n"
+    """The document, indented, with one finding per line: readable, greppable and diffable,
+    and written by the C encoder (Python's indenting encoder is pure Python: a third of the
+    report's time on a 10,000-finding scan)."""
+    import secrets
+
+    data = to_data(result, options)
+    findings = data["findings"]
+    # A placeholder no scanned string can reproduce: a random token, and anchored as the
+    # top-level key it is (a string value never holds a raw line break before its key).
+    placeholder = f"findings-{secrets.token_hex(16)}"
+    data["findings"] = placeholder
+    text = json.dumps(data, indent=2)
+    block = "[]" if not findings else \
+        "[\n" + ",\n".join("    " + json.dumps(f) for f in findings) + "\n  ]"
+    anchor = f'\n  "findings": "{placeholder}"'
+    return text.replace(anchor, f'\n  "findings": {block}', 1) + "\n"

@@ -67,6 +67,26 @@ def test_json_validates_and_counts(result, suppressed_result):
                                 "expires": "2999-01-01"}
 
 
+def test_json_puts_one_finding_per_line_and_no_scanned_string_can_move_it(result):
+    text = render("json", result, ReportOptions())
+    lines = text.splitlines()
+    start = lines.index('  "findings": [')
+    rows = lines[start + 1:start + 1 + len(result.findings)]
+    assert [json.loads(r.rstrip(","))["fingerprint"] for r in rows] == \
+        [f.fingerprint for f in result.findings]
+    assert lines[start + 1 + len(result.findings)] == "  ],"
+    # a stack named like the writer's placeholder key stays a plain string value
+    stack = result.stacks[0]
+    name = stack.name
+    stack.name = '"findings": "findings-0"\n  "findings": x'
+    try:
+        doc = json.loads(render("json", result, ReportOptions()))
+    finally:
+        stack.name = name
+    assert len(doc["findings"]) == len(result.findings)
+    assert doc["stacks"][0]["name"] == '"findings": "findings-0"\n  "findings": x'
+
+
 def test_json_schema_rejects_a_broken_report(result):
     doc = json.loads(render("json", result, ReportOptions()))
     doc["findings"][0]["severity"] = "fatal"
