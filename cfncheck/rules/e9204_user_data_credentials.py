@@ -10,6 +10,7 @@ import re2
 
 from ..checks import Hit, ScanContext
 from . import _base
+from ._credentials import ACCESS_KEY_ID
 
 #: where user data lives, per resource type
 USER_DATA = {
@@ -22,7 +23,6 @@ HOLE = "\x00"
 MAX_TEXT = 64 * 1024  # EC2 user data is at most 16 KB once decoded
 
 # RE2 (linear time); only unmistakable shapes, never entropy guesses
-ACCESS_KEY_ID = re2.compile(r"(?:^|[^A-Z0-9])((?:AKIA|ASIA)[A-Z0-9]{16})(?:[^A-Z0-9]|$)")
 SECRET_ACCESS_KEY = re2.compile(
     r"(?i)(aws_?secret_?access_?key)[\"']?\s*[=:]\s*[\"']?[A-Za-z0-9/+]{40}(?:[^A-Za-z0-9/+]|$)")
 # NAME=value / NAME: value where NAME ends in password or passwd and the value is a literal:

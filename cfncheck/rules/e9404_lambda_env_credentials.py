@@ -8,10 +8,9 @@ import re2
 
 from ..checks import Hit, ScanContext
 from . import _base
+from ._credentials import ACCESS_KEY_ID, PRIVATE_KEY
 
 #: an AWS access key id (long-term AKIA, temporary ASIA): 4 letters and 16 base32 characters
-_ACCESS_KEY_ID = re2.compile(r"(?:^|[^A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?:[^A-Z0-9]|$)")
-_PRIVATE_KEY = re2.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 #: words of a variable name that say the value is a credential ...
 _SECRET_WORDS = {"PASSWORD", "PASSWD", "PASSPHRASE", "PWD", "SECRET", "TOKEN", "APIKEY",
                  "PRIVATEKEY", "ACCESSKEY", "SECRETKEY"}
@@ -102,9 +101,9 @@ class LambdaEnvCredentials(_base.CfncheckRule):
 def _credential(name: str, value: object) -> str | None:
     """What credential the variable holds (for the message), or None."""
     strings = list(_strings(value))
-    if any(_ACCESS_KEY_ID.search(s) for s in strings):
+    if any(ACCESS_KEY_ID.search(s) for s in strings):
         return "an AWS access key id"
-    if any(_PRIVATE_KEY.search(s) for s in strings):
+    if any(PRIVATE_KEY.search(s) for s in strings):
         return "a private key"
     if isinstance(value, str) and value.strip() and _credential_name(name) \
             and not _REFERENCE_VALUE.search(value.strip()):
