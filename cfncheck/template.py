@@ -362,12 +362,6 @@ def _check_tree(data: Any, name: str, fmt: str, surrogates: bool = False) -> Non
         node, depth, mark = todo.pop()
         if depth > MAX_DEPTH:
             raise InputError(f"nesting is deeper than {MAX_DEPTH} levels", name, kind="limit")
-        if fmt == "json" and not surrogates:
-            if isinstance(node, dict):
-                todo.extend((v, depth + 1, None) for v in node.values() if isinstance(v, deep))
-            elif isinstance(node, list):
-                todo.extend((v, depth + 1, None) for v in node if isinstance(v, deep))
-            continue
         mark = getattr(node, "start_mark", None) or mark
         items = node.items() if isinstance(node, dict) else enumerate(node)
         for k, v in list(items):
