@@ -48,6 +48,16 @@ def file_stamp(path: str | Path) -> str:
     return f"{path}:{st.st_size}:{st.st_mtime_ns}"
 
 
+def canonical_json(value) -> str | None:
+    """``value`` as sorted, compact JSON when it survives JSON unchanged, else None (YAML dates
+    and the like: such data is never cached, and cannot be keyed by its JSON text)."""
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+        return text if json.loads(text) == value else None
+    except (TypeError, ValueError):
+        return None
+
+
 def load(name: str, k: str, check=None):
     """The cached value, or None (no cache, missing, unreadable, or ``check(value)`` false)."""
     folder = cache_dir()

@@ -12,7 +12,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -20,12 +19,6 @@ from .errors import InputError
 from .yamlio import escape, line_of, load_yaml_file
 
 CONFIG_NAMES = (".cfncheck.yaml", ".cfncheck.yml")
-
-
-@cache
-def config_schema() -> dict:
-    return json.loads(resources.files("cfncheck.schemas").joinpath("config.schema.json")
-                      .read_text())
 
 
 @dataclass
@@ -256,13 +249,10 @@ def _schema_errors(data) -> list:
 
     schema_text = resources.files("cfncheck.schemas").joinpath("config.schema.json") \
         .read_bytes()
-    try:
-        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
-        clean = json.loads(canonical) == data  # YAML dates and the like: always validated
-    except (TypeError, ValueError):
-        canonical, clean = "", False
+    canonical = user_cache.canonical_json(data)  # None (always validated): YAML dates...
     k = user_cache.key("config", hashlib.sha256(canonical.encode("utf-8", "surrogatepass"))
-                       .hexdigest(), hashlib.sha256(schema_text).hexdigest()) if clean else None
+                       .hexdigest(), hashlib.sha256(schema_text).hexdigest()) \
+        if canonical is not None else None
     if k is not None and user_cache.load("config-valid", k, lambda v: v is True):
         return []
     import jsonschema

@@ -181,7 +181,8 @@ def _load_folder(files: list[Path]) -> list[PolicyCheck]:
     checks = [load_policy_file(f) for f in files]
     if k is not None:
         raw = [c.spec for c in checks]
-        if all(isinstance(d, dict) and _json_clean(d) for d in raw):
+        if all(isinstance(d, dict) and user_cache.canonical_json(d) is not None
+               for d in raw):
             user_cache.store("policy-set", k, raw)
     return checks
 
@@ -210,7 +211,7 @@ def _load_cached(resolved: str, _stamp, shown: str) -> PolicyCheck:
                 pass
     data, node = load_yaml_file(shown)
     check = compile_policy(data, shown, node)
-    if k is not None and _json_clean(data):
+    if k is not None and user_cache.canonical_json(data) is not None:
         user_cache.store("policy", k, data)
     return check
 
@@ -218,14 +219,6 @@ def _load_cached(resolved: str, _stamp, shown: str) -> PolicyCheck:
 @cache
 def _schema_digest() -> str:
     return hashlib.sha256((builtin_dir() / "policy.schema.json").read_bytes()).hexdigest()
-
-
-def _json_clean(data) -> bool:
-    """Whether the data survives JSON unchanged (YAML dates and the like do not: not cached)."""
-    try:
-        return json.loads(json.dumps(data)) == data
-    except (TypeError, ValueError):
-        return False
 
 
 def compile_policy(data, file: str, node=None, validated: bool = False) -> PolicyCheck:
