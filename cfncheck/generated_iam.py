@@ -168,17 +168,16 @@ def catalogue() -> dict[str, list[Entry]]:
     text = resources.files("cfncheck.data").joinpath("generated_iam.yaml").read_text()
     k = user_cache.key("generated-iam", hashlib.sha256(text.encode()).hexdigest())
     data = user_cache.load("generated-iam", k, lambda v: isinstance(v, dict))
-    if data is None:
-        import yaml
+    if data is not None:
+        try:
+            return index(data)
+        except (KeyError, TypeError, AttributeError):  # a corrupt entry: the file itself
+            pass
+    import yaml
 
-        data = yaml.safe_load(text) or {}
-        user_cache.store("generated-iam", k, data)
-    try:
-        return index(data)
-    except (KeyError, TypeError, AttributeError):  # a corrupt cache entry: the file itself
-        import yaml
-
-        return index(yaml.safe_load(text) or {})
+    data = yaml.safe_load(text) or {}
+    user_cache.store("generated-iam", k, data)
+    return index(data)
 
 
 def index(data: dict) -> dict[str, list[Entry]]:
